@@ -1,0 +1,299 @@
+#include "host.h"
+
+#include <cstring>
+
+#include "addon.h"
+#include "socket_layer.h"
+
+extern "C" int enet_host_compress_with_range_coder(ENetHost* host);  // compress.c from enet@0.2.9
+
+namespace {
+
+// Received packets at least this large reach JS as external Buffers over ENet's own allocation; smaller
+// ones are copied, which costs less than the bookkeeping of an external buffer.
+constexpr size_t kZeroCopyThreshold = 256;
+
+// Servers see bursts (thousands of CONNECTs at once); ENet's 256 KiB socket buffers hold only about
+// 500 small datagrams, so ask for more. The kernel caps it at net.core.[rw]mem_max.
+constexpr int kSocketBufferBytes = 4 * 1024 * 1024;
+
+bool ReadAddress(const Napi::Value& value, ENetAddress* address) {
+  if (!value.IsTypedArray()) return false;
+  auto bytes = value.As<Napi::Uint8Array>();
+  if (bytes.TypedArrayType() != napi_uint8_array || bytes.ByteLength() != 16) return false;
+  std::memset(address, 0, sizeof *address);
+  std::memcpy(address->host.s6_addr, bytes.Data(), 16);
+  return true;
+}
+
+void FreePacket(Napi::Env, uint8_t*, ENetPacket* packet) { enet_packet_destroy(packet); }
+
+}  // namespace
+
+Napi::Function HostWrap::Define(Napi::Env env) {
+  return DefineClass(env, "Host", {
+      InstanceMethod<&HostWrap::Create>("create"),
+      InstanceMethod<&HostWrap::Destroy>("destroy"),
+      InstanceMethod<&HostWrap::Connect>("connect"),
+      InstanceMethod<&HostWrap::Service>("service"),
+      InstanceMethod<&HostWrap::CheckEvents>("checkEvents"),
+      InstanceMethod<&HostWrap::Flush>("flush"),
+      InstanceMethod<&HostWrap::BandwidthLimit>("bandwidthLimit"),
+      InstanceMethod<&HostWrap::ChannelLimit>("channelLimit"),
+      InstanceMethod<&HostWrap::Broadcast>("broadcast"),
+      InstanceMethod<&HostWrap::Compress>("compress"),
+      InstanceMethod<&HostWrap::PopStatistic>("popStatistic"),
+      InstanceMethod<&HostWrap::MaxChannels>("maxChannels"),
+      InstanceMethod<&HostWrap::LocalPort>("localPort"),
+      InstanceMethod<&HostWrap::SocketSend>("socketSend"),
+      InstanceMethod<&HostWrap::Generation>("generation"),
+      InstanceMethod<&HostWrap::Counters>("counters"),
+      InstanceMethod<&HostWrap::PeerSend>("peerSend"),
+      InstanceMethod<&HostWrap::PeerDisconnect>("peerDisconnect"),
+      InstanceMethod<&HostWrap::PeerReset>("peerReset"),
+      InstanceMethod<&HostWrap::PeerPing>("peerPing"),
+      InstanceMethod<&HostWrap::PeerPingInterval>("peerPingInterval"),
+      InstanceMethod<&HostWrap::PeerTimeout>("peerTimeout"),
+      InstanceMethod<&HostWrap::PeerThrottleConfigure>("peerThrottleConfigure"),
+      InstanceMethod<&HostWrap::PeerStatistic>("peerStatistic"),
+      InstanceMethod<&HostWrap::PeerState>("peerState"),
+      InstanceMethod<&HostWrap::PeerAddress>("peerAddress"),
+      InstanceMethod<&HostWrap::PeerPort>("peerPort"),
+      InstanceMethod<&HostWrap::PeerChannels>("peerChannels"),
+  });
+}
+
+// new Host(events: Int32Array, packets: Array): the TS side owns both and reads them after each drain.
+HostWrap::HostWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HostWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Napi::TypeError::New(env, "Host(events: Int32Array, packets: Array)").ThrowAsJavaScriptException();
+    return;
+  }
+  auto events = info[0].As<Napi::Int32Array>();
+  if (events.ElementLength() < static_cast<size_t>(kEventFields)) {
+    Napi::RangeError::New(env, "Host: event buffer too small").ThrowAsJavaScriptException();
+    return;
+  }
+  eventsRef_ = Napi::Persistent(events);
+  packetsRef_ = Napi::Persistent(info[1].As<Napi::Array>());
+  events_ = events.Data();
+  eventCapacity_ = events.ElementLength() / kEventFields;
+}
+
+HostWrap::~HostWrap() { DestroyHost(); }
+
+void HostWrap::DestroyHost() {
+  if (host_ == nullptr) return;
+  enet_host_destroy(host_);  // sends nothing: remotes time out, as in Godot
+  host_ = nullptr;
+  generation_.clear();
+}
+
+// create(bindAddress: Uint8Array(16) | null, port, maxPeers, maxChannels, inBandwidth, outBandwidth) -> bool
+Napi::Value HostWrap::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (host_ != nullptr) return Napi::Boolean::New(env, false);
+  ENetAddress address;
+  bool bound = ReadAddress(info[0], &address);
+  address.port = static_cast<enet_uint16>(info[1].As<Napi::Number>().Uint32Value());
+  size_t maxPeers = info[2].As<Napi::Number>().Uint32Value();
+  size_t maxChannels = info[3].As<Napi::Number>().Uint32Value();
+  enet_uint32 in = info[4].As<Napi::Number>().Uint32Value();
+  enet_uint32 out = info[5].As<Napi::Number>().Uint32Value();
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (maxPeers < 1 || maxPeers > ENET_PROTOCOL_MAXIMUM_PEER_ID) return Napi::Boolean::New(env, false);
+
+  host_ = enet_host_create(bound ? &address : nullptr, maxPeers, maxChannels, in, out);
+  if (host_ == nullptr) return Napi::Boolean::New(env, false);
+  enet_socket_set_option(host_->socket, ENET_SOCKOPT_RCVBUF, kSocketBufferBytes);
+  enet_socket_set_option(host_->socket, ENET_SOCKOPT_SNDBUF, kSocketBufferBytes);
+  generation_.assign(maxPeers, 0);
+  serviceErrors_ = 0;
+  return Napi::Boolean::New(env, true);
+}
+
+Napi::Value HostWrap::Destroy(const Napi::CallbackInfo& info) {
+  bool had = host_ != nullptr;
+  DestroyHost();
+  return Napi::Boolean::New(info.Env(), had);
+}
+
+// connect(address: Uint8Array(16), port, channels, data) -> slot, or -1 when ENet has no free slot
+Napi::Value HostWrap::Connect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENetAddress address;
+  if (host_ == nullptr || !ReadAddress(info[0], &address)) return Napi::Number::New(env, -1);
+  address.port = static_cast<enet_uint16>(info[1].As<Napi::Number>().Uint32Value());
+  size_t channels = info[2].As<Napi::Number>().Uint32Value();
+  enet_uint32 data = info[3].As<Napi::Number>().Uint32Value();
+  if (env.IsExceptionPending()) return env.Undefined();
+  ENetPeer* peer = enet_host_connect(host_, &address, channels, data);
+  return Napi::Number::New(env, peer == nullptr ? -1 : static_cast<double>(peer - host_->peers));
+}
+
+void HostWrap::EndConnection(ENetPeer* peer) { ++generation_[peer - host_->peers]; }
+
+Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
+  if (host_ == nullptr) return Napi::Number::New(env, -1);
+  Napi::Array packets = packetsRef_.Value();
+  uint32_t packetCount = 0;
+  size_t count = 0;
+  ENetEvent event;
+  bool first = timeout >= 0;
+  while (count < eventCapacity_) {
+    bool serviced = first;
+    first = false;
+    int result = serviced ? enet_host_service(host_, &event, static_cast<enet_uint32>(timeout))
+                          : enet_host_check_events(host_, &event);
+    if (result < 0) {
+      // zpl reports passing trouble (a bad datagram, say) this way; the host is still fine, so
+      // count it instead of failing the caller, and still drain the events already queued.
+      ++serviceErrors_;
+      if (serviced) continue;
+      break;
+    }
+    if (result == 0) break;
+
+    int32_t* record = events_ + count * kEventFields;
+    size_t slot = event.peer - host_->peers;
+    record[0] = event.type;
+    record[1] = static_cast<int32_t>(slot);
+    record[2] = static_cast<int32_t>(generation_[slot]);
+    record[3] = static_cast<int32_t>(event.data);
+    record[4] = event.type == ENET_EVENT_TYPE_RECEIVE ? event.channelID : 0;  // ENet leaves it unset otherwise
+    record[5] = 0;
+    if (event.type == ENET_EVENT_TYPE_RECEIVE) {
+      ENetPacket* packet = event.packet;
+      record[5] = static_cast<int32_t>(packet->flags);
+      Napi::Buffer<uint8_t> buffer;
+      if (packet->dataLength >= kZeroCopyThreshold) {
+        buffer = Napi::Buffer<uint8_t>::New(env, packet->data, packet->dataLength, FreePacket, packet);
+      } else {
+        buffer = Napi::Buffer<uint8_t>::Copy(env, packet->data, packet->dataLength);
+        enet_packet_destroy(packet);
+      }
+      packets.Set(packetCount++, buffer);
+    } else if (event.type == ENET_EVENT_TYPE_DISCONNECT || event.type == ENET_EVENT_TYPE_DISCONNECT_TIMEOUT) {
+      EndConnection(event.peer);
+    }
+    ++count;
+  }
+  return Napi::Number::New(env, static_cast<double>(count));
+}
+
+// service(timeoutMs) -> number of events written (-1: no host). Received packets go to the packets array.
+Napi::Value HostWrap::Service(const Napi::CallbackInfo& info) {
+  int timeout = info[0].As<Napi::Number>().Int32Value();
+  if (info.Env().IsExceptionPending()) return info.Env().Undefined();
+  return Drain(info.Env(), timeout < 0 ? 0 : timeout);
+}
+
+Napi::Value HostWrap::CheckEvents(const Napi::CallbackInfo& info) { return Drain(info.Env(), -1); }
+
+Napi::Value HostWrap::Flush(const Napi::CallbackInfo& info) {
+  if (host_ != nullptr) enet_host_flush(host_);
+  return info.Env().Undefined();
+}
+
+Napi::Value HostWrap::BandwidthLimit(const Napi::CallbackInfo& info) {
+  enet_uint32 in = info[0].As<Napi::Number>().Uint32Value();
+  enet_uint32 out = info[1].As<Napi::Number>().Uint32Value();
+  if (host_ != nullptr && !info.Env().IsExceptionPending()) enet_host_bandwidth_limit(host_, in, out);
+  return info.Env().Undefined();
+}
+
+Napi::Value HostWrap::ChannelLimit(const Napi::CallbackInfo& info) {
+  size_t limit = info[0].As<Napi::Number>().Uint32Value();
+  if (host_ != nullptr && !info.Env().IsExceptionPending()) enet_host_channel_limit(host_, limit);
+  return info.Env().Undefined();
+}
+
+// broadcast(channel, data: Uint8Array, flags) -> bool
+Napi::Value HostWrap::Broadcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (host_ == nullptr || !info[1].IsTypedArray()) return Napi::Boolean::New(env, false);
+  auto channel = static_cast<enet_uint8>(info[0].As<Napi::Number>().Uint32Value());
+  auto data = info[1].As<Napi::Uint8Array>();
+  enet_uint32 flags = info[2].As<Napi::Number>().Uint32Value();
+  if (env.IsExceptionPending()) return env.Undefined();
+  ENetPacket* packet = enet_packet_create(data.Data(), data.ByteLength(), flags);
+  if (packet == nullptr) return Napi::Boolean::New(env, false);
+  enet_host_broadcast(host_, channel, packet);  // takes ownership, destroys it if no peer took it
+  return Napi::Boolean::New(env, true);
+}
+
+// compress(mode) -> bool. Modes are Godot's CompressionMode; this build knows NONE and RANGE_CODER.
+Napi::Value HostWrap::Compress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mode = info[0].As<Napi::Number>().Int32Value();
+  if (host_ == nullptr || env.IsExceptionPending()) return Napi::Boolean::New(env, false);
+  switch (mode) {
+    case 0:
+      enet_host_compress(host_, nullptr);
+      return Napi::Boolean::New(env, true);
+    case 1:
+      return Napi::Boolean::New(env, enet_host_compress_with_range_coder(host_) == 0);
+    default:
+      return Napi::Boolean::New(env, false);
+  }
+}
+
+// popStatistic(which) -> the host counter, reset to 0 (Godot's HostStatistic order)
+Napi::Value HostWrap::PopStatistic(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int which = info[0].As<Napi::Number>().Int32Value();
+  if (host_ == nullptr) return Napi::Number::New(env, 0);
+  enet_uint32* counters[] = {&host_->totalSentData, &host_->totalSentPackets, &host_->totalReceivedData,
+                             &host_->totalReceivedPackets};
+  if (which < 0 || which > 3) return Napi::Number::New(env, 0);
+  enet_uint32 value = *counters[which];
+  *counters[which] = 0;
+  return Napi::Number::New(env, value);
+}
+
+Napi::Value HostWrap::MaxChannels(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), host_ == nullptr ? 0 : static_cast<double>(host_->channelLimit));
+}
+
+Napi::Value HostWrap::LocalPort(const Napi::CallbackInfo& info) {
+  ENetAddress address;
+  if (host_ == nullptr || enet_socket_get_address(host_->socket, &address) != 0) return Napi::Number::New(info.Env(), 0);
+  return Napi::Number::New(info.Env(), address.port);
+}
+
+// socketSend(address: Uint8Array(16), port, data) -> bool: one raw datagram from the host's socket
+Napi::Value HostWrap::SocketSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENetAddress address;
+  if (host_ == nullptr || !ReadAddress(info[0], &address) || !info[2].IsTypedArray()) return Napi::Boolean::New(env, false);
+  address.port = static_cast<enet_uint16>(info[1].As<Napi::Number>().Uint32Value());
+  auto data = info[2].As<Napi::Uint8Array>();
+  ENetBuffer buffer;
+  buffer.data = data.Data();
+  buffer.dataLength = data.ByteLength();
+  return Napi::Boolean::New(env, enet_socket_send(host_->socket, &address, &buffer, 1) >= 0);
+}
+
+Napi::Value HostWrap::Generation(const Napi::CallbackInfo& info) {
+  uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+  if (host_ == nullptr || slot >= generation_.size()) return Napi::Number::New(info.Env(), -1);
+  return Napi::Number::New(info.Env(), generation_[slot]);
+}
+
+// counters() -> what the host dropped or survived without telling ENet's caller (see socket_layer.h)
+Napi::Value HostWrap::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  if (host_ == nullptr) return env.Null();
+  const GodotENetSocketStats* stats = godot_enet_socket_stats(host_->socket);
+  result["serviceErrors"] = static_cast<double>(serviceErrors_);
+  result["oversizedDropped"] = stats ? static_cast<double>(stats->oversizedDropped) : 0.0;
+  result["receiveErrors"] = stats ? static_cast<double>(stats->receiveErrors) : 0.0;
+  result["sendErrors"] = stats ? static_cast<double>(stats->sendErrors) : 0.0;
+  result["interruptedCalls"] = stats ? static_cast<double>(stats->interruptedCalls) : 0.0;
+  result["socketLayer"] = stats != nullptr;  // proves our socket functions replaced the header's
+  result["socketFamily"] = godot_enet_socket_family(host_->socket);
+  return result;
+}

@@ -1,0 +1,80 @@
+// HostWrap: the JS handle of one ENetHost (Godot's ENetConnection).
+//
+// ENet keeps its peers in an array inside the host, so a peer is addressed by its slot in that array
+// plus a generation number that changes whenever the connection in the slot ends. A stale handle
+// (the TS ENetPacketPeer of a connection that is over) can therefore never act on whoever occupies
+// the slot next. Peer methods live in peer.cc.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <vector>
+
+extern "C" {
+#include "enet.h"
+}
+
+class HostWrap : public Napi::ObjectWrap<HostWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit HostWrap(const Napi::CallbackInfo& info);
+  ~HostWrap() override;
+
+  // Layout of one event record in the shared Int32Array the TS side reads.
+  static constexpr int kEventFields = 6;  // type, slot, generation, data, channel, packet flags
+  // Event types in records; 1..3 are ENet's (and Godot's) CONNECT, DISCONNECT, RECEIVE.
+  static constexpr int kEventDisconnectTimeout = 4;
+
+  // Peer method results that are not ENet's own.
+  static constexpr int kStalePeer = -2;
+  static constexpr int kBadChannel = -3;
+
+ private:
+  // host.cc
+  Napi::Value Create(const Napi::CallbackInfo& info);
+  Napi::Value Destroy(const Napi::CallbackInfo& info);
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value Service(const Napi::CallbackInfo& info);
+  Napi::Value CheckEvents(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value BandwidthLimit(const Napi::CallbackInfo& info);
+  Napi::Value ChannelLimit(const Napi::CallbackInfo& info);
+  Napi::Value Broadcast(const Napi::CallbackInfo& info);
+  Napi::Value Compress(const Napi::CallbackInfo& info);
+  Napi::Value PopStatistic(const Napi::CallbackInfo& info);
+  Napi::Value MaxChannels(const Napi::CallbackInfo& info);
+  Napi::Value LocalPort(const Napi::CallbackInfo& info);
+  Napi::Value SocketSend(const Napi::CallbackInfo& info);
+  Napi::Value Generation(const Napi::CallbackInfo& info);
+  Napi::Value Counters(const Napi::CallbackInfo& info);
+
+  // peer.cc
+  Napi::Value PeerSend(const Napi::CallbackInfo& info);
+  Napi::Value PeerDisconnect(const Napi::CallbackInfo& info);
+  Napi::Value PeerReset(const Napi::CallbackInfo& info);
+  Napi::Value PeerPing(const Napi::CallbackInfo& info);
+  Napi::Value PeerPingInterval(const Napi::CallbackInfo& info);
+  Napi::Value PeerTimeout(const Napi::CallbackInfo& info);
+  Napi::Value PeerThrottleConfigure(const Napi::CallbackInfo& info);
+  Napi::Value PeerStatistic(const Napi::CallbackInfo& info);
+  Napi::Value PeerState(const Napi::CallbackInfo& info);
+  Napi::Value PeerAddress(const Napi::CallbackInfo& info);
+  Napi::Value PeerPort(const Napi::CallbackInfo& info);
+  Napi::Value PeerChannels(const Napi::CallbackInfo& info);
+
+  // The peer named by (slot, generation) in info[0], info[1], or nullptr if the handle is stale.
+  ENetPeer* PeerAt(const Napi::CallbackInfo& info);
+  // The connection in this slot is over: handles to it become stale.
+  void EndConnection(ENetPeer* peer);
+  // Moves ready events into the shared buffer; runs socket I/O first when `timeout` >= 0.
+  Napi::Value Drain(Napi::Env env, int timeout);
+  void DestroyHost();
+
+  ENetHost* host_ = nullptr;
+  std::vector<uint32_t> generation_;
+  Napi::Reference<Napi::Int32Array> eventsRef_;
+  Napi::Reference<Napi::Array> packetsRef_;
+  int32_t* events_ = nullptr;
+  size_t eventCapacity_ = 0;
+  uint64_t serviceErrors_ = 0;  // negative enet_host_service results, treated as transient
+};

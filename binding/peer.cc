@@ -1,0 +1,142 @@
+// Peer methods of HostWrap (Godot's ENetPacketPeer). Every one takes (slot, generation) first and
+// does nothing to a stale handle: see host.h.
+#include <cstring>
+
+#include "host.h"
+#include "socket_layer.h"
+
+ENetPeer* HostWrap::PeerAt(const Napi::CallbackInfo& info) {
+  if (host_ == nullptr) return nullptr;
+  uint32_t slot = info[0].As<Napi::Number>().Uint32Value();
+  uint32_t generation = info[1].As<Napi::Number>().Uint32Value();
+  if (info.Env().IsExceptionPending() || slot >= host_->peerCount || generation_[slot] != generation) return nullptr;
+  return &host_->peers[slot];
+}
+
+namespace {
+Napi::Value Stale(Napi::Env env) { return Napi::Number::New(env, HostWrap::kStalePeer); }
+uint32_t U32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Uint32Value(); }
+}  // namespace
+
+// peerSend(slot, gen, channel, data: Uint8Array, flags) -> 0 sent, -1 ENet refused, kStalePeer, or
+// kBadChannel for channel > channelCount (Godot's own check, done here to save a call per send).
+Napi::Value HostWrap::PeerSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(env);
+  if (!info[3].IsTypedArray()) return Napi::Number::New(env, -1);
+  auto channel = static_cast<enet_uint8>(U32(info, 2));
+  auto data = info[3].As<Napi::Uint8Array>();
+  enet_uint32 flags = U32(info, 4);
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (U32(info, 2) > peer->channelCount) return Napi::Number::New(env, kBadChannel);
+  ENetPacket* packet = enet_packet_create(data.Data(), data.ByteLength(), flags);
+  if (packet == nullptr) return Napi::Number::New(env, -1);
+  if (enet_peer_send(peer, channel, packet) < 0) {
+    enet_packet_destroy(packet);  // on failure ENet did not take it
+    return Napi::Number::New(env, -1);
+  }
+  return Napi::Number::New(env, 0);
+}
+
+// peerDisconnect(slot, gen, data, how): how 0 = graceful, 1 = after queued data, 2 = now (no event follows)
+Napi::Value HostWrap::PeerDisconnect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(env);
+  enet_uint32 data = U32(info, 2);
+  uint32_t how = U32(info, 3);
+  if (how == 2) {
+    enet_peer_disconnect_now(peer, data);
+    EndConnection(peer);
+  } else if (how == 1) {
+    enet_peer_disconnect_later(peer, data);
+  } else {
+    enet_peer_disconnect(peer, data);
+  }
+  return Napi::Number::New(env, 0);
+}
+
+Napi::Value HostWrap::PeerReset(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(info.Env());
+  enet_peer_reset(peer);  // sends nothing; the remote times out
+  EndConnection(peer);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value HostWrap::PeerPing(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(info.Env());
+  enet_peer_ping(peer);
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value HostWrap::PeerPingInterval(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(info.Env());
+  enet_peer_ping_interval(peer, U32(info, 2));
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value HostWrap::PeerTimeout(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(info.Env());
+  enet_peer_timeout(peer, U32(info, 2), U32(info, 3), U32(info, 4));
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value HostWrap::PeerThrottleConfigure(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(info.Env());
+  enet_peer_throttle_configure(peer, U32(info, 2), U32(info, 3), U32(info, 4));
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// peerStatistic(slot, gen, which): Godot's PeerStatistic order (0..13), then our extras:
+// 14 totalPacketsSent, 15 totalPacketsLost, 16 totalDataSent, 17 totalDataReceived, 18 mtu.
+Napi::Value HostWrap::PeerStatistic(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(env);
+  const ENetPeer& p = *peer;
+  double values[] = {
+      static_cast<double>(p.packetLoss), static_cast<double>(p.packetLossVariance),
+      static_cast<double>(p.packetLossEpoch), static_cast<double>(p.roundTripTime),
+      static_cast<double>(p.roundTripTimeVariance), static_cast<double>(p.lastRoundTripTime),
+      static_cast<double>(p.lastRoundTripTimeVariance), static_cast<double>(p.packetThrottle),
+      static_cast<double>(p.packetThrottleLimit), static_cast<double>(p.packetThrottleCounter),
+      static_cast<double>(p.packetThrottleEpoch), static_cast<double>(p.packetThrottleAcceleration),
+      static_cast<double>(p.packetThrottleDeceleration), static_cast<double>(p.packetThrottleInterval),
+      static_cast<double>(p.totalPacketsSent), static_cast<double>(p.totalPacketsLost),
+      static_cast<double>(p.totalDataSent), static_cast<double>(p.totalDataReceived),
+      static_cast<double>(p.mtu),
+  };
+  uint32_t which = U32(info, 2);
+  if (which >= sizeof values / sizeof values[0]) return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, values[which]);
+}
+
+Napi::Value HostWrap::PeerState(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Stale(info.Env());
+  return Napi::Number::New(info.Env(), peer->state);
+}
+
+Napi::Value HostWrap::PeerAddress(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Napi::String::New(info.Env(), "");
+  char text[64];
+  godot_enet_format_address(peer->address.host.s6_addr, text, sizeof text);
+  return Napi::String::New(info.Env(), text);
+}
+
+Napi::Value HostWrap::PeerPort(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  return Napi::Number::New(info.Env(), peer == nullptr ? 0 : peer->address.port);
+}
+
+Napi::Value HostWrap::PeerChannels(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  return Napi::Number::New(info.Env(), peer == nullptr ? 0 : static_cast<double>(peer->channelCount));
+}

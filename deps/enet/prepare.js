@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+'use strict';
+// Build step run by CMake at configure time: copies the pinned registry sources into the build
+// tree after checking their versions and SHA-256 sums, and applies our patches (patches/*.patch,
+// in name order) to the copy. Written in Node rather than relying on `patch` so it behaves the
+// same on every OS; the installed packages themselves are never modified.
+//
+// Usage: node prepare.js <output-dir>
+// Output: <out>/zpl/enet.h (patched), <out>/range-coder/{compress.c, enet/*.h}
+
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+
+const here = __dirname;
+const pins = JSON.parse(fs.readFileSync(path.join(here, 'pins.json'), 'utf8'));
+
+function fail(message) {
+  process.stderr.write(`deps/enet/prepare.js: ${message}\n`);
+  process.exit(1);
+}
+
+function packageDir(name, version) {
+  let manifest;
+  try {
+    manifest = require.resolve(`${name}/package.json`, { paths: [path.resolve(here, '..', '..')] });
+  } catch {
+    fail(`npm package "${name}" is not installed; run npm install first`);
+  }
+  const found = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
+  if (found !== version) fail(`"${name}" must be version ${version}, found ${found}`);
+  return path.dirname(manifest);
+}
+
+function readVerified(name, rel) {
+  const spec = pins.packages[name];
+  const file = path.join(packageDir(name, spec.version), rel);
+  const data = fs.readFileSync(file);
+  const sum = crypto.createHash('sha256').update(data).digest('hex');
+  if (sum !== spec.files[rel]) fail(`checksum mismatch for ${name}/${rel}: expected ${spec.files[rel]}, got ${sum}`);
+  return data.toString('latin1');
+}
+
+// Applies a unified diff to `text`. Every hunk must match exactly where it says it applies
+// (allowing for the line shift of earlier hunks); anything else is an error, never a fuzzy guess.
+function applyPatch(text, patch, patchName) {
+  const lines = text.split('\n');
+  const patchLines = patch.split('\n');
+  let shift = 0;
+  for (let i = 0; i < patchLines.length; i++) {
+    const header = /^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(patchLines[i]);
+    if (!header) continue;
+    const before = [];
+    const after = [];
+    for (i++; i < patchLines.length && !patchLines[i].startsWith('@@'); i++) {
+      const line = patchLines[i];
+      const body = line.slice(1);
+      if (line.startsWith(' ')) { before.push(body); after.push(body); }
+      else if (line.startsWith('-')) before.push(body);
+      else if (line.startsWith('+')) after.push(body);
+      else if (line.startsWith('\\') || line === '') continue;
+      else fail(`${patchName}: unexpected line ${JSON.stringify(line)}`);
+    }
+    i--;
+    const at = Number(header[1]) - 1 + shift;
+    const found = lines.slice(at, at + before.length);
+    if (found.join('\n') !== before.join('\n')) fail(`${patchName}: hunk at line ${header[1]} does not apply`);
+    lines.splice(at, before.length, ...after);
+    shift += after.length - before.length;
+  }
+  return lines.join('\n');
+}
+
+const out = process.argv[2];
+if (!out) fail('usage: node prepare.js <output-dir>');
+
+let enetHeader = readVerified('enet.c', 'include/enet.h');
+const patchDir = path.join(here, 'patches');
+for (const name of fs.readdirSync(patchDir).filter((f) => f.endsWith('.patch')).sort()) {
+  enetHeader = applyPatch(enetHeader, fs.readFileSync(path.join(patchDir, name), 'utf8'), name);
+}
+fs.mkdirSync(path.join(out, 'zpl'), { recursive: true });
+fs.writeFileSync(path.join(out, 'zpl', 'enet.h'), enetHeader, 'latin1');
+
+// The range coder is compiled against the 1.3.5 headers it was written for; only ENetBuffer,
+// ENetCompressor and enet_host_compress cross between it and the zpl build, and those match.
+fs.mkdirSync(path.join(out, 'range-coder', 'enet'), { recursive: true });
+for (const rel of Object.keys(pins.packages.enet.files)) {
+  const target = rel.endsWith('.c') ? path.basename(rel) : path.join('enet', path.basename(rel));
+  fs.writeFileSync(path.join(out, 'range-coder', target), readVerified('enet', rel), 'latin1');
+}

@@ -1,0 +1,36 @@
+/* Our socket layer for ENet: see socket_layer.c. */
+#ifndef GODOT_ENET_SOCKET_LAYER_H
+#define GODOT_ENET_SOCKET_LAYER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the socket layer did with one host socket's traffic that ENet never hears about. */
+typedef struct GodotENetSocketStats {
+    uint64_t oversizedDropped;   /* datagrams longer than ENet's 4096-byte buffer, skipped */
+    uint64_t receiveErrors;      /* transient receive errors (ICMP echoes, EINTR storms), skipped */
+    uint64_t sendErrors;         /* datagrams the kernel refused to send (unreachable, no route), dropped */
+    uint64_t interruptedCalls;   /* system calls retried after EINTR */
+} GodotENetSocketStats;
+
+/* Counters for a socket created by ENet through this layer, or NULL if the socket is unknown. */
+const GodotENetSocketStats *godot_enet_socket_stats(int socket);
+
+/* 6 for a dual-stack IPv6 socket, 4 for an IPv4 socket (the fallback when IPv6 is unavailable). */
+int godot_enet_socket_family(int socket);
+
+/* Resolves a host name or literal to ENet's 16-byte form (IPv4 as ::ffff:a.b.c.d). Blocking, like
+ * Godot's. Returns 0 on success. */
+int godot_enet_resolve(const char *name, uint8_t out[16]);
+
+/* Formats a 16-byte address as Godot does: "a.b.c.d" for IPv4-mapped addresses, else IPv6 text. */
+void godot_enet_format_address(const uint8_t address[16], char *out, unsigned outLength);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

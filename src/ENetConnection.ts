@@ -1,0 +1,417 @@
+import { isIP } from 'net';
+import { GodotError, reportError } from './errors';
+import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerOwner, createPeerToken } from './ENetPacketPeer';
+import { EVENT_DISCONNECT_TIMEOUT, EVENT_FIELDS, NativeCounters, NativeHost, native } from './native';
+import { checkBool, checkBytes, checkInt, checkString } from './validate';
+
+/** Godot's ENetConnection.CompressionMode. */
+export enum CompressionMode {
+  COMPRESS_NONE = 0,
+  COMPRESS_RANGE_CODER = 1,
+  COMPRESS_FASTLZ = 2,
+  COMPRESS_ZLIB = 3,
+  COMPRESS_ZSTD = 4,
+}
+
+/** Godot's ENetConnection.EventType. */
+export enum EventType {
+  EVENT_ERROR = -1,
+  EVENT_NONE = 0,
+  EVENT_CONNECT = 1,
+  EVENT_DISCONNECT = 2,
+  EVENT_RECEIVE = 3,
+}
+
+/** Godot's ENetConnection.HostStatistic. */
+export enum HostStatistic {
+  HOST_TOTAL_SENT_DATA = 0,
+  HOST_TOTAL_SENT_PACKETS = 1,
+  HOST_TOTAL_RECEIVED_DATA = 2,
+  HOST_TOTAL_RECEIVED_PACKETS = 3,
+}
+
+/** What service() and checkEvents() return, as in Godot: [type, peer, data, channel]. */
+export type ServiceResult = [EventType, ENetPacketPeer | null, number, number];
+
+/** Node extra: what the host survived or dropped without an event (see NativeCounters). */
+export interface ConnectionCounters extends NativeCounters {
+  /** Events for connections that had already ended here (reset, disconnect now), dropped. */
+  staleEvents: number;
+  /** DISCONNECT events caused by a timeout rather than by the remote. */
+  timeouts: number;
+}
+
+const FLAG_ALLOWED = FLAG_RELIABLE | FLAG_UNSEQUENCED | FLAG_UNRELIABLE_FRAGMENT;
+const MAX_PEERS = 4095;
+const MAX_CHANNELS = 255;
+// How many events one native drain may hand over; more stay queued inside ENet until the next drain.
+const EVENT_BATCH = 4096;
+const NONE: ServiceResult = [EventType.EVENT_NONE, null, 0, 0];
+const ERROR: ServiceResult = [EventType.EVENT_ERROR, null, 0, 0];
+
+/**
+ * Godot's ENetConnection: one ENet host, its socket and its peers.
+ *
+ * Create it, then `createHostBound` (a server or a peer with a fixed port) or `createHost`, then call
+ * `service()` regularly. Each native drain hands over every ready event at once; `service` and
+ * `checkEvents` then return them one at a time, exactly as Godot does.
+ */
+export class ENetConnection implements PeerOwner {
+  static readonly CompressionMode = CompressionMode;
+  static readonly EventType = EventType;
+  static readonly HostStatistic = HostStatistic;
+  static readonly COMPRESS_NONE = CompressionMode.COMPRESS_NONE;
+  static readonly COMPRESS_RANGE_CODER = CompressionMode.COMPRESS_RANGE_CODER;
+  static readonly COMPRESS_FASTLZ = CompressionMode.COMPRESS_FASTLZ;
+  static readonly COMPRESS_ZLIB = CompressionMode.COMPRESS_ZLIB;
+  static readonly COMPRESS_ZSTD = CompressionMode.COMPRESS_ZSTD;
+  static readonly EVENT_ERROR = EventType.EVENT_ERROR;
+  static readonly EVENT_NONE = EventType.EVENT_NONE;
+  static readonly EVENT_CONNECT = EventType.EVENT_CONNECT;
+  static readonly EVENT_DISCONNECT = EventType.EVENT_DISCONNECT;
+  static readonly EVENT_RECEIVE = EventType.EVENT_RECEIVE;
+  static readonly HOST_TOTAL_SENT_DATA = HostStatistic.HOST_TOTAL_SENT_DATA;
+  static readonly HOST_TOTAL_SENT_PACKETS = HostStatistic.HOST_TOTAL_SENT_PACKETS;
+  static readonly HOST_TOTAL_RECEIVED_DATA = HostStatistic.HOST_TOTAL_RECEIVED_DATA;
+  static readonly HOST_TOTAL_RECEIVED_PACKETS = HostStatistic.HOST_TOTAL_RECEIVED_PACKETS;
+
+  // Written by the native drain, read here; see binding/host.h for the record layout.
+  readonly #events = new Int32Array(EVENT_BATCH * EVENT_FIELDS);
+  readonly #packets: Buffer[] = [];
+  #eventCount = 0;
+  #eventCursor = 0;
+  #packetCursor = 0;
+
+  #host: NativeHost | null = null;
+  // Godot's `peers` list: every wrapper handed out, pruned of inactive ones before each service.
+  #peers: ENetPacketPeer[] = [];
+  // The wrapper of the connection currently in each ENet slot.
+  #bySlot: (ENetPacketPeer | undefined)[] = [];
+  #compression = CompressionMode.COMPRESS_NONE;
+  #staleEvents = 0;
+  #timeouts = 0;
+
+  /** @internal PeerOwner */
+  get nativeHost(): NativeHost | null {
+    return this.#host;
+  }
+
+  /** @internal PeerOwner: a peer ended its own connection (reset or disconnect now). */
+  peerEnded(peer: ENetPacketPeer): void {
+    if (this.#bySlot[peer.slot] === peer) this.#bySlot[peer.slot] = undefined;
+  }
+
+  /**
+   * Creates the host bound to `bindAddress` ("*" = every interface, dual-stack; or an IPv4/IPv6
+   * literal) and `bindPort` (0 = any free port).
+   */
+  createHostBound(bindAddress: string, bindPort: number, maxPeers = 32, maxChannels = 0, inBandwidth = 0,
+    outBandwidth = 0): GodotError {
+    checkString('ENetConnection.createHostBound', 'bindAddress', bindAddress);
+    checkInt('ENetConnection.createHostBound', 'bindPort', bindPort);
+    const address = bindAddress === '*' ? native.parseAddress('::') : isIP(bindAddress) ? native.parseAddress(bindAddress) : null;
+    if (address === null) {
+      reportError(`ENetConnection.createHostBound: invalid bind address "${bindAddress}"`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    if (bindPort < 0 || bindPort > 65535) {
+      reportError(`ENetConnection.createHostBound: invalid bind port ${bindPort}`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    return this.#create('createHostBound', address, bindPort, maxPeers, maxChannels, inBandwidth, outBandwidth);
+  }
+
+  /** Creates an unbound host (the OS picks the port on the first send), for clients. */
+  createHost(maxPeers = 32, maxChannels = 0, inBandwidth = 0, outBandwidth = 0): GodotError {
+    return this.#create('createHost', null, 0, maxPeers, maxChannels, inBandwidth, outBandwidth);
+  }
+
+  #create(method: string, address: Uint8Array | null, port: number, maxPeers: number, maxChannels: number,
+    inBandwidth: number, outBandwidth: number): GodotError {
+    const name = `ENetConnection.${method}`;
+    checkInt(name, 'maxPeers', maxPeers);
+    checkInt(name, 'maxChannels', maxChannels);
+    checkInt(name, 'inBandwidth', inBandwidth);
+    checkInt(name, 'outBandwidth', outBandwidth);
+    if (this.#host !== null) {
+      reportError(`${name}: the host is already created`);
+      return GodotError.ERR_ALREADY_IN_USE;
+    }
+    if (maxPeers < 1 || maxPeers > MAX_PEERS || maxChannels < 0 || maxChannels > MAX_CHANNELS ||
+      inBandwidth < 0 || outBandwidth < 0 || inBandwidth > 0xffffffff || outBandwidth > 0xffffffff) {
+      reportError(`${name}: invalid parameters`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    const host = new native.Host(this.#events, this.#packets);
+    if (!host.create(address, port, maxPeers, maxChannels, inBandwidth, outBandwidth)) {
+      reportError(`${name}: could not create the ENet host (is the port in use?)`);
+      return GodotError.ERR_CANT_CREATE;
+    }
+    this.#host = host;
+    this.#bySlot = new Array<ENetPacketPeer | undefined>(maxPeers);
+    this.#compression = CompressionMode.COMPRESS_NONE;
+    return GodotError.OK;
+  }
+
+  /** Destroys the host at once, without telling any remote (they time out). Every peer becomes inactive. */
+  destroy(): void {
+    const host = this.#requireHost('destroy', 'Host already destroyed.');
+    if (host === null) return;
+    for (const peer of this.#bySlot) peer?.markInactive();
+    for (const peer of this.#peers) peer.markInactive();
+    this.#peers = [];
+    this.#bySlot = [];
+    this.#eventCount = this.#eventCursor = this.#packetCursor = 0;
+    this.#packets.length = 0;
+    host.destroy();
+    this.#host = null;
+  }
+
+  /**
+   * Starts a connection to `address` (hostname, IPv4 or IPv6) on `port` with `channels` channels
+   * (0 = 255) and a 32-bit `data` value sent with the CONNECT. Like Godot, a host that already has any
+   * peer refuses. Hostnames resolve with a blocking lookup, as in Godot.
+   */
+  connectToHost(address: string, port: number, channels = 0, data = 0): ENetPacketPeer | null {
+    checkString('ENetConnection.connectToHost', 'address', address);
+    checkInt('ENetConnection.connectToHost', 'port', port);
+    checkInt('ENetConnection.connectToHost', 'channels', channels);
+    checkInt('ENetConnection.connectToHost', 'data', data);
+    const host = this.#requireHost('connectToHost');
+    if (host === null) return null;
+    if (this.#peers.length > 0) {
+      reportError('ENetConnection.connectToHost: the host already has peers; only one connection can be started');
+      return null;
+    }
+    if (port < 1 || port > 65535) {
+      reportError(`ENetConnection.connectToHost: invalid port ${port}`);
+      return null;
+    }
+    const ip = resolveAddress(address);
+    if (ip === null) {
+      reportError(`ENetConnection.connectToHost: cannot resolve "${address}"`);
+      return null;
+    }
+    const slot = host.connect(ip, port, channels > 0 ? Math.min(channels, MAX_CHANNELS) : MAX_CHANNELS, data >>> 0);
+    if (slot < 0) {
+      reportError('ENetConnection.connectToHost: no free peer slot');
+      return null;
+    }
+    return this.#adopt(slot, host.generation(slot));
+  }
+
+  /**
+   * Sends queued packets, receives datagrams (waiting up to `timeout` ms for one) and returns the next
+   * event as [type, peer, data, channel]. Received packets are queued on their peer (`peer.getPacket()`).
+   */
+  service(timeout = 0): ServiceResult {
+    checkInt('ENetConnection.service', 'timeout', timeout);
+    const host = this.#requireHost('service');
+    if (host === null) return ERROR;
+    this.#peers = this.#peers.filter((peer) => peer.isActive());
+    return this.#next(() => host.service(Math.max(0, timeout)));
+  }
+
+  /** Returns the next event already received, without any socket I/O (Godot's native check_events). */
+  checkEvents(): ServiceResult {
+    const host = this.#requireHost('checkEvents');
+    if (host === null) return ERROR;
+    return this.#next(() => host.checkEvents());
+  }
+
+  #next(drain: () => number): ServiceResult {
+    for (;;) {
+      if (this.#eventCursor >= this.#eventCount) {
+        this.#packets.length = 0;
+        this.#packetCursor = 0;
+        this.#eventCursor = 0;
+        this.#eventCount = Math.max(0, drain());
+        if (this.#eventCount === 0) return NONE;
+      }
+      const result = this.#readEvent();
+      if (result !== null) return result;
+    }
+  }
+
+  // Turns the record at the cursor into Godot's result; null for an event of a connection that
+  // already ended here (after reset() or peerDisconnectNow(), Godot's ENet would not report it).
+  #readEvent(): ServiceResult | null {
+    const at = this.#eventCursor++ * EVENT_FIELDS;
+    const e = this.#events;
+    const type = e[at];
+    const slot = e[at + 1];
+    const gen = e[at + 2];
+    const data = e[at + 3] >>> 0;
+    const channel = e[at + 4];
+    const packet = type === EventType.EVENT_RECEIVE ? this.#packets[this.#packetCursor++] : undefined;
+
+    let peer = this.#bySlot[slot];
+    if (peer !== undefined && peer.generation !== gen) peer = undefined;
+    if (type === EventType.EVENT_CONNECT) {
+      return [EventType.EVENT_CONNECT, peer ?? this.#adopt(slot, gen), data, 0];
+    }
+    if (peer === undefined) {
+      this.#staleEvents++;
+      return null;
+    }
+    if (type === EventType.EVENT_RECEIVE) {
+      peer.queuePacket(packet as Buffer, e[at + 5]);
+      return [EventType.EVENT_RECEIVE, peer, 0, channel];
+    }
+    // DISCONNECT, or ENet's separate timeout event, which Godot reports as a DISCONNECT with data 0.
+    if (type === EVENT_DISCONNECT_TIMEOUT) this.#timeouts++;
+    peer.markInactive();
+    this.#bySlot[slot] = undefined;
+    this.#peers = this.#peers.filter((p) => p !== peer);
+    return [EventType.EVENT_DISCONNECT, peer, type === EVENT_DISCONNECT_TIMEOUT ? 0 : data, 0];
+  }
+
+  #adopt(slot: number, gen: number): ENetPacketPeer {
+    const peer = new ENetPacketPeer(createPeerToken, this, slot, gen);
+    this.#bySlot[slot] = peer;
+    this.#peers.push(peer);
+    return peer;
+  }
+
+  /** Sends every queued packet now instead of at the next service. */
+  flush(): void {
+    this.#requireHost('flush')?.flush();
+  }
+
+  /** Limits the host's bandwidth in bytes/s (0 = unlimited); peers learn it through BANDWIDTH_LIMIT. */
+  bandwidthLimit(inBandwidth = 0, outBandwidth = 0): void {
+    checkInt('ENetConnection.bandwidthLimit', 'inBandwidth', inBandwidth);
+    checkInt('ENetConnection.bandwidthLimit', 'outBandwidth', outBandwidth);
+    this.#requireHost('bandwidthLimit')?.bandwidthLimit(clampU32(inBandwidth), clampU32(outBandwidth));
+  }
+
+  /** Limits the channels of future incoming connections (0 or more than 255 = 255). */
+  channelLimit(limit: number): void {
+    checkInt('ENetConnection.channelLimit', 'limit', limit);
+    // Godot passes the int on as size_t, so a negative limit becomes huge, i.e. 255.
+    this.#requireHost('channelLimit')?.channelLimit(limit < 0 || limit > MAX_CHANNELS ? 0 : limit);
+  }
+
+  /** Queues a packet to every connected peer. */
+  broadcast(channel: number, packet: Uint8Array, flags: number): void {
+    checkInt('ENetConnection.broadcast', 'channel', channel);
+    checkBytes('ENetConnection.broadcast', 'packet', packet);
+    checkInt('ENetConnection.broadcast', 'flags', flags);
+    const host = this.#requireHost('broadcast');
+    if (host === null) return;
+    if (channel < 0 || channel > host.maxChannels()) {
+      reportError(`ENetConnection.broadcast: invalid channel ${channel}`);
+      return;
+    }
+    if ((flags & ~FLAG_ALLOWED) !== 0) {
+      reportError(`ENetConnection.broadcast: invalid flags ${flags}`);
+      return;
+    }
+    host.broadcast(channel, packet, flags);
+  }
+
+  /** Compresses every datagram the host sends from now on; the remote must use the same mode. */
+  compress(mode: CompressionMode): void {
+    checkInt('ENetConnection.compress', 'mode', mode);
+    const host = this.#requireHost('compress');
+    if (host === null) return;
+    if (mode < CompressionMode.COMPRESS_NONE || mode > CompressionMode.COMPRESS_ZSTD) {
+      reportError(`ENetConnection.compress: unknown mode ${mode}`);
+      return;
+    }
+    if (!host.compress(mode)) {
+      reportError(`ENetConnection.compress: ${CompressionMode[mode]} is not available in this build`);
+      return;
+    }
+    this.#compression = mode;
+  }
+
+  /** Node extra: the compression mode in force. */
+  getCompressionMode(): CompressionMode {
+    return this.#compression;
+  }
+
+  /** Plain-UDP hosts have nothing to refuse before ENet's handshake, as in Godot (only DTLS uses it). */
+  refuseNewConnections(refuse: boolean): void {
+    checkBool('ENetConnection.refuseNewConnections', 'refuse', refuse);
+    this.#requireHost('refuseNewConnections');
+  }
+
+  /** Returns a host counter and resets it to 0. */
+  popStatistic(statistic: HostStatistic): number {
+    checkInt('ENetConnection.popStatistic', 'statistic', statistic);
+    const host = this.#requireHost('popStatistic');
+    if (host === null) return 0;
+    if (statistic < 0 || statistic > HostStatistic.HOST_TOTAL_RECEIVED_PACKETS) {
+      reportError(`ENetConnection.popStatistic: unknown statistic ${statistic}`);
+      return 0;
+    }
+    return host.popStatistic(statistic);
+  }
+
+  getMaxChannels(): number {
+    return this.#requireHost('getMaxChannels')?.maxChannels() ?? 0;
+  }
+
+  getLocalPort(): number {
+    return this.#requireHost('getLocalPort')?.localPort() ?? 0;
+  }
+
+  /** Every peer handed out and not yet pruned (may include peers still connecting or disconnecting). */
+  getPeers(): ENetPacketPeer[] {
+    if (this.#requireHost('getPeers') === null) return [];
+    return this.#peers.slice();
+  }
+
+  /** Sends one raw UDP datagram from the host's socket (NAT punch-through). */
+  socketSend(destinationAddress: string, destinationPort: number, packet: Uint8Array): void {
+    checkString('ENetConnection.socketSend', 'destinationAddress', destinationAddress);
+    checkInt('ENetConnection.socketSend', 'destinationPort', destinationPort);
+    checkBytes('ENetConnection.socketSend', 'packet', packet);
+    const host = this.#requireHost('socketSend');
+    if (host === null) return;
+    if (destinationPort < 1 || destinationPort > 65535) {
+      reportError(`ENetConnection.socketSend: invalid port ${destinationPort}`);
+      return;
+    }
+    const ip = resolveAddress(destinationAddress);
+    if (ip === null) {
+      reportError(`ENetConnection.socketSend: cannot resolve "${destinationAddress}"`);
+      return;
+    }
+    host.socketSend(ip, destinationPort, packet);
+  }
+
+  /** DTLS is not in this build (Godot returns the same when built without it). */
+  dtlsServerSetup(_serverOptions?: unknown): GodotError {
+    return GodotError.ERR_UNAVAILABLE;
+  }
+
+  /** DTLS is not in this build (Godot returns the same when built without it). */
+  dtlsClientSetup(_hostname?: string, _clientOptions?: unknown): GodotError {
+    return GodotError.ERR_UNAVAILABLE;
+  }
+
+  /** Node extra: counters of what the host survived or dropped without an event; null without a host. */
+  getCounters(): ConnectionCounters | null {
+    const counters = this.#host?.counters();
+    if (counters == null) return null;
+    return { ...counters, staleEvents: this.#staleEvents, timeouts: this.#timeouts };
+  }
+
+  #requireHost(method: string, message = 'The ENetConnection instance is not active.'): NativeHost | null {
+    if (this.#host === null) reportError(`ENetConnection.${method}: ${message}`);
+    return this.#host;
+  }
+}
+
+function clampU32(value: number): number {
+  return Math.min(Math.max(0, value), 0xffffffff);
+}
+
+// An IP literal, or a host name looked up like Godot does (blocking, any family).
+function resolveAddress(address: string): Buffer | null {
+  if (isIP(address) !== 0) return native.parseAddress(address);
+  if (address.length === 0) return null;
+  return native.resolve(address);
+}

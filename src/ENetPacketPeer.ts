@@ -1,0 +1,308 @@
+import { GodotError, reportError } from './errors';
+import { BAD_CHANNEL, NativeHost, STALE_PEER } from './native';
+import { PacketPeer, PacketResult } from './PacketPeer';
+import { Queue } from './queue';
+import { checkBytes, checkInt } from './validate';
+
+/** Godot's ENetPacketPeer.PeerState (identical to ENet's ENetPeerState). */
+export enum PeerState {
+  STATE_DISCONNECTED = 0,
+  STATE_CONNECTING = 1,
+  STATE_ACKNOWLEDGING_CONNECT = 2,
+  STATE_CONNECTION_PENDING = 3,
+  STATE_CONNECTION_SUCCEEDED = 4,
+  STATE_CONNECTED = 5,
+  STATE_DISCONNECT_LATER = 6,
+  STATE_DISCONNECTING = 7,
+  STATE_ACKNOWLEDGING_DISCONNECT = 8,
+  STATE_ZOMBIE = 9,
+}
+
+/** Godot's ENetPacketPeer.PeerStatistic: each is the ENetPeer field of the same name. */
+export enum PeerStatistic {
+  PEER_PACKET_LOSS = 0,
+  PEER_PACKET_LOSS_VARIANCE = 1,
+  PEER_PACKET_LOSS_EPOCH = 2,
+  PEER_ROUND_TRIP_TIME = 3,
+  PEER_ROUND_TRIP_TIME_VARIANCE = 4,
+  PEER_LAST_ROUND_TRIP_TIME = 5,
+  PEER_LAST_ROUND_TRIP_TIME_VARIANCE = 6,
+  PEER_PACKET_THROTTLE = 7,
+  PEER_PACKET_THROTTLE_LIMIT = 8,
+  PEER_PACKET_THROTTLE_COUNTER = 9,
+  PEER_PACKET_THROTTLE_EPOCH = 10,
+  PEER_PACKET_THROTTLE_ACCELERATION = 11,
+  PEER_PACKET_THROTTLE_DECELERATION = 12,
+  PEER_PACKET_THROTTLE_INTERVAL = 13,
+}
+
+/** Node extra: session totals ENet keeps per peer (reset on connect), and the negotiated MTU. */
+export interface PeerTotals {
+  packetsSent: number;
+  packetsLost: number;
+  dataSent: number;
+  dataReceived: number;
+  mtu: number;
+}
+
+export const FLAG_RELIABLE = 1;
+export const FLAG_UNSEQUENCED = 2;
+export const FLAG_UNRELIABLE_FRAGMENT = 8;
+const FLAG_ALLOWED = FLAG_RELIABLE | FLAG_UNSEQUENCED | FLAG_UNRELIABLE_FRAGMENT;
+const MAX_PACKET_SIZE = 1 << 24;
+const NATIVE_TOTALS_FIRST = 14; // binding/peer.cc: extras follow Godot's 14 statistics
+
+/** What a peer needs from the ENetConnection that owns it. */
+export interface PeerOwner {
+  readonly nativeHost: NativeHost | null;
+  /** The connection in this peer's slot ended through the peer itself (reset, disconnect now). */
+  peerEnded(peer: ENetPacketPeer): void;
+}
+
+/** Only ENetConnection creates peers, as in Godot. */
+export const createPeerToken = Symbol('ENetPacketPeer');
+
+interface QueuedPacket {
+  data: Buffer;
+  flags: number;
+}
+
+/**
+ * Godot's ENetPacketPeer: one connection of an ENetConnection. The same object stands for the
+ * connection for as long as it lasts; once it is over (disconnect event, reset, peerDisconnectNow or
+ * the host's destroy) the object is inactive for good.
+ */
+export class ENetPacketPeer extends PacketPeer {
+  static readonly PACKET_THROTTLE_SCALE = 32;
+  static readonly PACKET_LOSS_SCALE = 65536;
+  static readonly FLAG_RELIABLE = FLAG_RELIABLE;
+  static readonly FLAG_UNSEQUENCED = FLAG_UNSEQUENCED;
+  static readonly FLAG_UNRELIABLE_FRAGMENT = FLAG_UNRELIABLE_FRAGMENT;
+  static readonly PeerState = PeerState;
+  static readonly PeerStatistic = PeerStatistic;
+
+  readonly #owner: PeerOwner;
+  readonly #slot: number;
+  readonly #gen: number;
+  #active = true;
+  #address: string | undefined;
+  readonly #queue = new Queue<QueuedPacket>();
+
+  /** @internal Peers are created by ENetConnection. */
+  constructor(token: symbol, owner: PeerOwner, slot: number, gen: number) {
+    super();
+    if (token !== createPeerToken) throw new TypeError('ENetPacketPeer objects are created by ENetConnection');
+    this.#owner = owner;
+    this.#slot = slot;
+    this.#gen = gen;
+  }
+
+  /** @internal */
+  get slot(): number {
+    return this.#slot;
+  }
+
+  /** @internal */
+  get generation(): number {
+    return this.#gen;
+  }
+
+  /** @internal The connection is over: called by ENetConnection. */
+  markInactive(): void {
+    this.#active = false;
+  }
+
+  /** @internal A packet that arrived for this peer (queued by ENetConnection.service). */
+  queuePacket(data: Buffer, flags: number): void {
+    this.#queue.push({ data, flags });
+  }
+
+  isActive(): boolean {
+    return this.#active;
+  }
+
+  // The native host, or null (with Godot's error message) when this peer is no longer active.
+  #host(method: string): NativeHost | null {
+    const host = this.#owner.nativeHost;
+    if (!this.#active || host === null) {
+      reportError(`ENetPacketPeer.${method}: the peer is not active`);
+      return null;
+    }
+    return host;
+  }
+
+  #end(): void {
+    this.#active = false;
+    this.#owner.peerEnded(this);
+  }
+
+  /** Graceful disconnect: a DISCONNECT event follows once the remote acknowledges (or times out). */
+  peerDisconnect(data = 0): void {
+    checkInt('ENetPacketPeer.peerDisconnect', 'data', data);
+    this.#host('peerDisconnect')?.peerDisconnect(this.#slot, this.#gen, data >>> 0, 0);
+  }
+
+  /** Disconnects once all queued outgoing packets are sent. */
+  peerDisconnectLater(data = 0): void {
+    checkInt('ENetPacketPeer.peerDisconnectLater', 'data', data);
+    this.#host('peerDisconnectLater')?.peerDisconnect(this.#slot, this.#gen, data >>> 0, 1);
+  }
+
+  /** Sends one unsequenced DISCONNECT and drops the connection at once: no DISCONNECT event follows. */
+  peerDisconnectNow(data = 0): void {
+    checkInt('ENetPacketPeer.peerDisconnectNow', 'data', data);
+    const host = this.#host('peerDisconnectNow');
+    if (host === null) return;
+    host.peerDisconnect(this.#slot, this.#gen, data >>> 0, 2);
+    this.#end();
+  }
+
+  /** Sends a ping (normally ENet does so by itself every pingInterval). */
+  ping(): void {
+    this.#host('ping')?.peerPing(this.#slot, this.#gen);
+  }
+
+  /** Interval between pings in ms; 0 restores ENet's default (500). */
+  pingInterval(pingInterval: number): void {
+    checkInt('ENetPacketPeer.pingInterval', 'pingInterval', pingInterval);
+    this.#host('pingInterval')?.peerPingInterval(this.#slot, this.#gen, Math.max(0, pingInterval));
+  }
+
+  /** Drops the connection without telling the remote (it will time out); no DISCONNECT event follows. */
+  reset(): void {
+    const host = this.#host('reset');
+    if (host === null) return;
+    host.peerReset(this.#slot, this.#gen);
+    this.#end();
+  }
+
+  /** Queues a packet on a channel with FLAG_* flags. Sent on the next service or flush. */
+  send(channel: number, packet: Uint8Array, flags: number): GodotError {
+    checkInt('ENetPacketPeer.send', 'channel', channel);
+    checkBytes('ENetPacketPeer.send', 'packet', packet);
+    checkInt('ENetPacketPeer.send', 'flags', flags);
+    const host = this.#host('send');
+    if (host === null) return GodotError.ERR_UNCONFIGURED;
+    if (channel < 0 || (flags & ~FLAG_ALLOWED) !== 0) {
+      reportError(`ENetPacketPeer.send: invalid channel ${channel} or flags ${flags}`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    const result = host.peerSend(this.#slot, this.#gen, channel, packet, flags);
+    if (result === 0) return GodotError.OK;
+    if (result === BAD_CHANNEL) {
+      reportError(`ENetPacketPeer.send: channel ${channel} is out of range`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    // Godot's off-by-one (G16): channel == channel count passes the check above and fails here.
+    return GodotError.FAILED;
+  }
+
+  /** Configures ENet's packet throttle and tells the remote (a reliable THROTTLE_CONFIGURE command). */
+  throttleConfigure(interval: number, acceleration: number, deceleration: number): void {
+    checkInt('ENetPacketPeer.throttleConfigure', 'interval', interval);
+    checkInt('ENetPacketPeer.throttleConfigure', 'acceleration', acceleration);
+    checkInt('ENetPacketPeer.throttleConfigure', 'deceleration', deceleration);
+    this.#host('throttleConfigure')?.peerThrottleConfigure(this.#slot, this.#gen, interval >>> 0, acceleration >>> 0,
+      deceleration >>> 0);
+  }
+
+  /**
+   * Sets the timeout rules, in ms: the peer is dropped once `timeout` retransmit doublings have failed
+   * and at least `timeoutMin` has passed, or after `timeoutMax` in any case. 0 = ENet's defaults
+   * (32, 5000, 30000).
+   */
+  setTimeout(timeout: number, timeoutMin: number, timeoutMax: number): void {
+    checkInt('ENetPacketPeer.setTimeout', 'timeout', timeout);
+    checkInt('ENetPacketPeer.setTimeout', 'timeoutMin', timeoutMin);
+    checkInt('ENetPacketPeer.setTimeout', 'timeoutMax', timeoutMax);
+    if (timeout > timeoutMin || timeoutMin > timeoutMax) {
+      reportError('ENetPacketPeer.setTimeout: needs timeout <= timeoutMin <= timeoutMax');
+      return;
+    }
+    this.#host('setTimeout')?.peerTimeout(this.#slot, this.#gen, timeout >>> 0, timeoutMin >>> 0, timeoutMax >>> 0);
+  }
+
+  /** FLAG_* flags of the next queued packet. */
+  getPacketFlags(): number {
+    const next = this.#queue.peek();
+    if (next === undefined) {
+      reportError('ENetPacketPeer.getPacketFlags: no packet queued');
+      return 0;
+    }
+    return next.flags;
+  }
+
+  /** The remote IP: "a.b.c.d" for IPv4 peers (also on a dual-stack socket), IPv6 text otherwise. */
+  getRemoteAddress(): string {
+    const host = this.#host('getRemoteAddress');
+    if (host === null) return '';
+    this.#address ??= host.peerAddress(this.#slot, this.#gen);
+    return this.#address;
+  }
+
+  getRemotePort(): number {
+    return this.#host('getRemotePort')?.peerPort(this.#slot, this.#gen) ?? 0;
+  }
+
+  getStatistic(statistic: PeerStatistic): number {
+    checkInt('ENetPacketPeer.getStatistic', 'statistic', statistic);
+    const host = this.#host('getStatistic');
+    if (host === null) return 0;
+    if (statistic < 0 || statistic >= NATIVE_TOTALS_FIRST) {
+      reportError(`ENetPacketPeer.getStatistic: unknown statistic ${statistic}`);
+      return 0;
+    }
+    return Math.max(0, host.peerStatistic(this.#slot, this.#gen, statistic));
+  }
+
+  /** Node extra: the session totals ENet keeps for this peer. */
+  getTotals(): PeerTotals {
+    const host = this.#host('getTotals');
+    const read = (i: number) => (host === null ? 0 : Math.max(0, host.peerStatistic(this.#slot, this.#gen, i)));
+    return {
+      packetsSent: read(14),
+      packetsLost: read(15),
+      dataSent: read(16),
+      dataReceived: read(17),
+      mtu: read(18),
+    };
+  }
+
+  getState(): PeerState {
+    const host = this.#owner.nativeHost;
+    if (!this.#active || host === null) return PeerState.STATE_DISCONNECTED;
+    const state = host.peerState(this.#slot, this.#gen);
+    return state === STALE_PEER ? PeerState.STATE_DISCONNECTED : (state as PeerState);
+  }
+
+  /** The negotiated channel count. */
+  getChannels(): number {
+    return this.#host('getChannels')?.peerChannels(this.#slot, this.#gen) ?? 0;
+  }
+
+  getAvailablePacketCount(): number {
+    return this.#queue.length;
+  }
+
+  getMaxPacketSize(): number {
+    return MAX_PACKET_SIZE;
+  }
+
+  protected readPacket(): PacketResult {
+    if (!this.#active) {
+      reportError('ENetPacketPeer.getPacket: the peer is not active');
+      return { error: GodotError.ERR_UNCONFIGURED, data: Buffer.alloc(0) };
+    }
+    const next = this.#queue.shift();
+    if (next === undefined) return { error: GodotError.ERR_UNAVAILABLE, data: Buffer.alloc(0) };
+    return { error: GodotError.OK, data: next.data };
+  }
+
+  // PacketPeer.put_packet on an ENet peer: reliable, channel 0.
+  protected writePacket(data: Uint8Array): GodotError {
+    const host = this.#host('putPacket');
+    if (host === null) return GodotError.ERR_UNCONFIGURED;
+    return host.peerSend(this.#slot, this.#gen, 0, data, FLAG_RELIABLE) === 0 ? GodotError.OK : GodotError.FAILED;
+  }
+}
+

@@ -1,0 +1,91 @@
+// The one place that knows the addon: its loader and the exact shape of what it exports.
+// Everything else imports `native` from here and never sees `any`.
+import path from 'path';
+
+/** One ENetHost (binding/host.h). Peers are addressed by (slot, generation). */
+export interface NativeHost {
+  create(bindAddress: Uint8Array | null, port: number, maxPeers: number, maxChannels: number,
+    inBandwidth: number, outBandwidth: number): boolean;
+  destroy(): boolean;
+  connect(address: Uint8Array, port: number, channels: number, data: number): number;
+  /** Runs socket I/O (waiting up to timeoutMs) and drains ready events; -1 if there is no host. */
+  service(timeoutMs: number): number;
+  /** Drains ready events without socket I/O. */
+  checkEvents(): number;
+  flush(): void;
+  bandwidthLimit(inBandwidth: number, outBandwidth: number): void;
+  channelLimit(limit: number): void;
+  broadcast(channel: number, data: Uint8Array, flags: number): boolean;
+  compress(mode: number): boolean;
+  popStatistic(which: number): number;
+  maxChannels(): number;
+  localPort(): number;
+  socketSend(address: Uint8Array, port: number, data: Uint8Array): boolean;
+  generation(slot: number): number;
+  counters(): NativeCounters | null;
+
+  peerSend(slot: number, gen: number, channel: number, data: Uint8Array, flags: number): number;
+  peerDisconnect(slot: number, gen: number, data: number, how: 0 | 1 | 2): number;
+  peerReset(slot: number, gen: number): number;
+  peerPing(slot: number, gen: number): number;
+  peerPingInterval(slot: number, gen: number, intervalMs: number): number;
+  peerTimeout(slot: number, gen: number, limit: number, minimum: number, maximum: number): number;
+  peerThrottleConfigure(slot: number, gen: number, interval: number, acceleration: number, deceleration: number): number;
+  peerStatistic(slot: number, gen: number, which: number): number;
+  peerState(slot: number, gen: number): number;
+  peerAddress(slot: number, gen: number): string;
+  peerPort(slot: number, gen: number): number;
+  peerChannels(slot: number, gen: number): number;
+}
+
+export interface NativeCounters {
+  /** Negative enet_host_service results, treated as transient instead of failing the service call. */
+  serviceErrors: number;
+  /** Datagrams longer than ENet's 4096-byte receive buffer, skipped. */
+  oversizedDropped: number;
+  /** Transient socket receive errors (ICMP reports and the like), skipped. */
+  receiveErrors: number;
+  /** Datagrams the kernel refused to send (no route, unreachable), dropped like a loss. */
+  sendErrors: number;
+  /** System calls retried after EINTR. */
+  interruptedCalls: number;
+  /** True when our socket layer (not the header's) handles this host's socket. */
+  socketLayer: boolean;
+  /** 6 for a dual-stack IPv6 socket, 4 for the IPv4 fallback. */
+  socketFamily: 4 | 6;
+}
+
+export interface NativeBinding {
+  Host: new (events: Int32Array, packets: Buffer[]) => NativeHost;
+  constants: Record<string, number>;
+  /** IP literal -> 16-byte ENet address (IPv4 as ::ffff:a.b.c.d), or null. */
+  parseAddress(text: string): Buffer | null;
+  /** Blocking name resolution (any family) -> 16-byte address, or null. */
+  resolve(name: string): Buffer | null;
+  formatAddress(address: Uint8Array): string;
+}
+
+// node-gyp-build finds build/Release (a local cmake-js build) first, then prebuilds/<platform>-<arch>.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+
+function loadBinding(): NativeBinding {
+  const root = path.join(__dirname, '..');
+  try {
+    return load(root) as NativeBinding;
+  } catch (cause) {
+    throw new Error(
+      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}). ` +
+        `Build it from source with "npm rebuild godot-enet" (needs cmake and a C/C++ compiler).`,
+      { cause },
+    );
+  }
+}
+
+export const native: NativeBinding = loadBinding();
+
+/** Size of one event record in a host's shared event buffer, and the codes the binding uses. */
+export const EVENT_FIELDS = native.constants.EVENT_FIELDS;
+export const EVENT_DISCONNECT_TIMEOUT = native.constants.EVENT_DISCONNECT_TIMEOUT;
+export const STALE_PEER = native.constants.STALE_PEER;
+export const BAD_CHANNEL = native.constants.BAD_CHANNEL;
