@@ -33,6 +33,19 @@ export enum HostStatistic {
 /** What service() and checkEvents() return, as in Godot: [type, peer, data, channel]. */
 export type ServiceResult = [EventType, ENetPacketPeer | null, number, number];
 
+/**
+ * @internal One event as ENetConnection hands it to ENetMultiplayerPeer, which (like Godot's native
+ * path) takes the packet itself instead of having it queued on the peer. Reused between calls.
+ */
+export interface RawEvent {
+  type: EventType;
+  peer: ENetPacketPeer | null;
+  data: number;
+  channel: number;
+  packet: Buffer | undefined;
+  flags: number;
+}
+
 /** Node extra: what the host survived or dropped without an event (see NativeCounters). */
 export interface ConnectionCounters extends NativeCounters {
   /** Events for connections that had already ended here (reset, disconnect now), dropped. */
@@ -46,8 +59,6 @@ const MAX_PEERS = 4095;
 const MAX_CHANNELS = 255;
 // How many events one native drain may hand over; more stay queued inside ENet until the next drain.
 const EVENT_BATCH = 4096;
-const NONE: ServiceResult = [EventType.EVENT_NONE, null, 0, 0];
-const ERROR: ServiceResult = [EventType.EVENT_ERROR, null, 0, 0];
 
 /**
  * Godot's ENetConnection: one ENet host, its socket and its peers.
@@ -90,6 +101,7 @@ export class ENetConnection implements PeerOwner {
   #compression = CompressionMode.COMPRESS_NONE;
   #staleEvents = 0;
   #timeouts = 0;
+  readonly #scratch: RawEvent = { type: EventType.EVENT_NONE, peer: null, data: 0, channel: 0, packet: undefined, flags: 0 };
 
   /** @internal PeerOwner */
   get nativeHost(): NativeHost | null {
@@ -206,64 +218,93 @@ export class ENetConnection implements PeerOwner {
    */
   service(timeout = 0): ServiceResult {
     checkInt('ENetConnection.service', 'timeout', timeout);
-    const host = this.#requireHost('service');
-    if (host === null) return ERROR;
-    this.#peers = this.#peers.filter((peer) => peer.isActive());
-    return this.#next(() => host.service(Math.max(0, timeout)));
+    return this.#toResult(this.serviceRaw(timeout));
   }
 
   /** Returns the next event already received, without any socket I/O (Godot's native check_events). */
   checkEvents(): ServiceResult {
+    return this.#toResult(this.checkEventsRaw());
+  }
+
+  // The script-level form: the packet is queued on its peer, and the event becomes Godot's array.
+  #toResult(event: RawEvent): ServiceResult {
+    if (event.type === EventType.EVENT_RECEIVE) event.peer?.queuePacket(event.packet as Buffer, event.flags);
+    return [event.type, event.peer, event.data, event.channel];
+  }
+
+  /** @internal service() without queueing the packet on the peer; the result is reused by the next call. */
+  serviceRaw(timeout: number): RawEvent {
+    const host = this.#requireHost('service');
+    if (host === null) return this.#setScratch(EventType.EVENT_ERROR);
+    this.#peers = this.#peers.filter((peer) => peer.isActive());
+    return this.#next(() => host.service(Math.max(0, timeout)));
+  }
+
+  /** @internal checkEvents() without queueing the packet on the peer. */
+  checkEventsRaw(): RawEvent {
     const host = this.#requireHost('checkEvents');
-    if (host === null) return ERROR;
+    if (host === null) return this.#setScratch(EventType.EVENT_ERROR);
     return this.#next(() => host.checkEvents());
   }
 
-  #next(drain: () => number): ServiceResult {
+  #next(drain: () => number): RawEvent {
     for (;;) {
       if (this.#eventCursor >= this.#eventCount) {
         this.#packets.length = 0;
         this.#packetCursor = 0;
         this.#eventCursor = 0;
         this.#eventCount = Math.max(0, drain());
-        if (this.#eventCount === 0) return NONE;
+        if (this.#eventCount === 0) return this.#setScratch(EventType.EVENT_NONE);
       }
-      const result = this.#readEvent();
-      if (result !== null) return result;
+      if (this.#readEvent()) return this.#scratch;
     }
   }
 
-  // Turns the record at the cursor into Godot's result; null for an event of a connection that
-  // already ended here (after reset() or peerDisconnectNow(), Godot's ENet would not report it).
-  #readEvent(): ServiceResult | null {
+  #setScratch(type: EventType, peer: ENetPacketPeer | null = null, data = 0, channel = 0,
+    packet: Buffer | undefined = undefined, flags = 0): RawEvent {
+    const s = this.#scratch;
+    s.type = type;
+    s.peer = peer;
+    s.data = data;
+    s.channel = channel;
+    s.packet = packet;
+    s.flags = flags;
+    return s;
+  }
+
+  // Moves the record at the cursor into the scratch event. False for an event of a connection that
+  // already ended here (after reset() or peerDisconnectNow() Godot's ENet would not report it).
+  #readEvent(): boolean {
     const at = this.#eventCursor++ * EVENT_FIELDS;
     const e = this.#events;
     const type = e[at];
     const slot = e[at + 1];
     const gen = e[at + 2];
     const data = e[at + 3] >>> 0;
-    const channel = e[at + 4];
     const packet = type === EventType.EVENT_RECEIVE ? this.#packets[this.#packetCursor++] : undefined;
 
     let peer = this.#bySlot[slot];
     if (peer !== undefined && peer.generation !== gen) peer = undefined;
     if (type === EventType.EVENT_CONNECT) {
-      return [EventType.EVENT_CONNECT, peer ?? this.#adopt(slot, gen), data, 0];
+      this.#setScratch(EventType.EVENT_CONNECT, peer ?? this.#adopt(slot, gen), data);
+      return true;
     }
     if (peer === undefined) {
       this.#staleEvents++;
-      return null;
+      return false;
     }
     if (type === EventType.EVENT_RECEIVE) {
-      peer.queuePacket(packet as Buffer, e[at + 5]);
-      return [EventType.EVENT_RECEIVE, peer, 0, channel];
+      this.#setScratch(EventType.EVENT_RECEIVE, peer, 0, e[at + 4], packet, e[at + 5]);
+      return true;
     }
     // DISCONNECT, or ENet's separate timeout event, which Godot reports as a DISCONNECT with data 0.
-    if (type === EVENT_DISCONNECT_TIMEOUT) this.#timeouts++;
+    const timedOut = type === EVENT_DISCONNECT_TIMEOUT;
+    if (timedOut) this.#timeouts++;
     peer.markInactive();
     this.#bySlot[slot] = undefined;
     this.#peers = this.#peers.filter((p) => p !== peer);
-    return [EventType.EVENT_DISCONNECT, peer, type === EVENT_DISCONNECT_TIMEOUT ? 0 : data, 0];
+    this.#setScratch(EventType.EVENT_DISCONNECT, peer, timedOut ? 0 : data);
+    return true;
   }
 
   #adopt(slot: number, gen: number): ENetPacketPeer {

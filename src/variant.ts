@@ -854,9 +854,10 @@ export function decodeVariant(bytes: Uint8Array, allowObjects = false): DecodeRe
     const value = decodeValue(r, allowObjects, 0);
     return { error: GodotError.OK, value, length: r.pos };
   } catch (e) {
-    // Only Failure is expected; anything else would be a missed bounds check, still bad input.
-    const error = e instanceof Failure ? e.code : GodotError.ERR_INVALID_DATA;
-    return { error, value: null, length: 0 };
+    if (e instanceof Failure) return { error: e.code, value: null, length: 0 };
+    // Every check throws Failure, so this is a bug here; the input is still refused, not thrown back.
+    reportError(`decodeVariant: unexpected ${String(e)}`);
+    return { error: GodotError.ERR_INVALID_DATA, value: null, length: 0 };
   }
 }
 
