@@ -48,6 +48,9 @@ Napi::Function HostWrap::Define(Napi::Env env) {
       InstanceMethod<&HostWrap::SocketSend>("socketSend"),
       InstanceMethod<&HostWrap::Generation>("generation"),
       InstanceMethod<&HostWrap::Counters>("counters"),
+      InstanceMethod<&HostWrap::Watch>("watch"),
+      InstanceMethod<&HostWrap::Unwatch>("unwatch"),
+      InstanceMethod<&HostWrap::KeepAlive>("keepAlive"),
       InstanceMethod<&HostWrap::PeerSend>("peerSend"),
       InstanceMethod<&HostWrap::PeerDisconnect>("peerDisconnect"),
       InstanceMethod<&HostWrap::PeerReset>("peerReset"),
@@ -85,6 +88,7 @@ HostWrap::HostWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HostWrap>(
 HostWrap::~HostWrap() { DestroyHost(); }
 
 void HostWrap::DestroyHost() {
+  StopWatching();  // before the socket closes under the poll handle
   if (host_ == nullptr) return;
   enet_host_destroy(host_);  // sends nothing: remotes time out, as in Godot
   host_ = nullptr;
@@ -296,4 +300,35 @@ Napi::Value HostWrap::Counters(const Napi::CallbackInfo& info) {
   result["socketLayer"] = stats != nullptr;  // proves our socket functions replaced the header's
   result["socketFamily"] = godot_enet_socket_family(host_->socket);
   return result;
+}
+
+void HostWrap::StopWatching() {
+  if (watcher_ == nullptr) return;
+  watcher_->Stop();
+  watcher_ = nullptr;
+}
+
+// watch(wake: () => void, intervalMs) -> bool: call `wake` from the event loop whenever the socket is
+// readable, and every intervalMs for ENet's timers. Calling it again replaces the handler.
+Napi::Value HostWrap::Watch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (host_ == nullptr || !info[0].IsFunction()) return Napi::Boolean::New(env, false);
+  uint32_t intervalMs = info[1].As<Napi::Number>().Uint32Value();
+  if (env.IsExceptionPending()) return env.Undefined();
+  StopWatching();
+  watcher_ = Watcher::Start(env, host_->socket, info[0].As<Napi::Function>(), intervalMs);
+  if (watcher_ != nullptr) watcher_->SetKeepAlive(keepAlive_);
+  return Napi::Boolean::New(env, watcher_ != nullptr);
+}
+
+Napi::Value HostWrap::Unwatch(const Napi::CallbackInfo& info) {
+  StopWatching();
+  return info.Env().Undefined();
+}
+
+// keepAlive(bool): whether a watched host keeps the process running (like a socket's ref/unref).
+Napi::Value HostWrap::KeepAlive(const Napi::CallbackInfo& info) {
+  keepAlive_ = info[0].ToBoolean().Value();
+  if (watcher_ != nullptr) watcher_->SetKeepAlive(keepAlive_);
+  return info.Env().Undefined();
 }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "watcher.h"
+
 extern "C" {
 #include "enet.h"
 }
@@ -47,6 +49,9 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   Napi::Value SocketSend(const Napi::CallbackInfo& info);
   Napi::Value Generation(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value Watch(const Napi::CallbackInfo& info);
+  Napi::Value Unwatch(const Napi::CallbackInfo& info);
+  Napi::Value KeepAlive(const Napi::CallbackInfo& info);
 
   // peer.cc
   Napi::Value PeerSend(const Napi::CallbackInfo& info);
@@ -69,6 +74,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   // Moves ready events into the shared buffer; runs socket I/O first when `timeout` >= 0.
   Napi::Value Drain(Napi::Env env, int timeout);
   void DestroyHost();
+  void StopWatching();
 
   ENetHost* host_ = nullptr;
   std::vector<uint32_t> generation_;
@@ -77,4 +83,6 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   int32_t* events_ = nullptr;
   size_t eventCapacity_ = 0;
   uint64_t serviceErrors_ = 0;  // negative enet_host_service results, treated as transient
+  Watcher* watcher_ = nullptr;
+  bool keepAlive_ = true;
 };

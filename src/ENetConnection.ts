@@ -433,6 +433,35 @@ export class ENetConnection implements PeerOwner {
     return GodotError.ERR_UNAVAILABLE;
   }
 
+  /**
+   * Node extra: calls `onWake` from the event loop as soon as a datagram arrives on the host's socket,
+   * and every `intervalMs` for ENet's own timers (retransmits, pings, timeouts). Service the host from
+   * it (`service()` until EVENT_NONE) and no polling loop is needed: an idle host costs only the timer.
+   * Packets you send outside the handler leave on the next wake unless you `flush()`.
+   * Returns false without a host. Calling it again replaces the handler; destroy() stops it.
+   */
+  watch(onWake: () => void, intervalMs = 10): boolean {
+    if (typeof onWake !== 'function') throw new TypeError('ENetConnection.watch: onWake must be a function');
+    checkInt('ENetConnection.watch', 'intervalMs', intervalMs);
+    const host = this.#requireHost('watch');
+    return host !== null && host.watch(onWake, Math.max(1, intervalMs));
+  }
+
+  /** Node extra: stops watch(). */
+  unwatch(): void {
+    this.#host?.unwatch();
+  }
+
+  /** Node extra: a watched host keeps the process alive (the default), like a socket. */
+  ref(): void {
+    this.#host?.keepAlive(true);
+  }
+
+  /** Node extra: a watched host does not keep the process alive. */
+  unref(): void {
+    this.#host?.keepAlive(false);
+  }
+
   /** Node extra: counters of what the host survived or dropped without an event; null without a host. */
   getCounters(): ConnectionCounters | null {
     const counters = this.#host?.counters();

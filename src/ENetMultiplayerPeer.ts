@@ -48,8 +48,9 @@ export interface ENetMultiplayerPeerOptions {
    */
   godotCreateServerBug?: boolean;
   /**
-   * Node extra: call poll() from the event loop every `autoPoll` ms (true = 1 ms) while active, so a
-   * server needs no loop of its own. The Godot-style manual poll() keeps working either way.
+   * Node extra: poll() is called from the event loop while the peer is active, as soon as a datagram
+   * arrives and otherwise every `autoPoll` ms (true = 10 ms) for ENet's timers, so a server needs no
+   * loop of its own and costs almost nothing when idle. The Godot-style manual poll() keeps working.
    */
   autoPoll?: boolean | number;
 }
@@ -77,13 +78,15 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   readonly #incoming = new Queue<StoredPacket>();
   readonly #godotCreateServerBug: boolean;
   readonly #autoPollMs: number;
-  #autoPollTimer: NodeJS.Timeout | undefined;
+  readonly #wake = () => {
+    if (this.#isActive()) this.poll();
+  };
 
   constructor(options: ENetMultiplayerPeerOptions = {}) {
     super();
     this.#godotCreateServerBug = options.godotCreateServerBug ?? true;
     const autoPoll = options.autoPoll ?? false;
-    this.#autoPollMs = autoPoll === true ? 1 : autoPoll === false ? 0 : checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
+    this.#autoPollMs = autoPoll === true ? 10 : autoPoll === false ? 0 : checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
   }
 
   #isActive(): boolean {
@@ -106,8 +109,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       ? host.createHostBound(this.#bindIp, port, maxClients, 0, channels, outBandwidth)
       : host.createHostBound(this.#bindIp, port, maxClients, channels, inBandwidth, outBandwidth);
     if (error !== GodotError.OK) return error;
-    this.#activate(Mode.SERVER, SERVER_ID, ConnectionStatus.CONNECTION_CONNECTED);
     this.#hosts.set(0, host);
+    this.#activate(Mode.SERVER, SERVER_ID, ConnectionStatus.CONNECTION_CONNECTED);
     return GodotError.OK;
   }
 
@@ -134,9 +137,9 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       reportError(`ENetMultiplayerPeer.createClient: cannot connect to ${address}:${port}`);
       return GodotError.ERR_CANT_CREATE;
     }
-    this.#activate(Mode.CLIENT, id, ConnectionStatus.CONNECTION_CONNECTING);
     this.#peers.set(SERVER_ID, peer);
     this.#hosts.set(0, host);
+    this.#activate(Mode.CLIENT, id, ConnectionStatus.CONNECTION_CONNECTING);
     return GodotError.OK;
   }
 
@@ -177,6 +180,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
     this.#hosts.set(peerId, host);
     this.#peers.set(peerId, peers[0]);
+    if (this.#autoPollMs > 0) host.watch(this.#wake, this.#autoPollMs);
     this.emit('peer_connected', peerId);
     return GodotError.OK;
   }
@@ -368,7 +372,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const dropped = [...this.#peers].filter(([, peer]) => !peer.isActive()).map(([id]) => id);
     for (const id of dropped) {
       this.#peers.delete(id);
-      if (this.#mode === Mode.MESH) this.#hosts.delete(id);
+      if (this.#mode === Mode.MESH) this.#releaseMeshHost(id);
       this.emit('peer_disconnected', id);
     }
   }
@@ -459,7 +463,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     for (const id of dropped) {
       if (this.#peers.has(id)) this.emit('peer_disconnected', id);
       this.#peers.delete(id);
-      this.#hosts.delete(id);
+      this.#releaseMeshHost(id);
     }
   }
 
@@ -491,7 +495,10 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     if (disconnected) for (const host of this.#hosts.values()) host.flush();
     // Our own hosts (server, client) end with the peer; mesh hosts belong to the caller, who may still
     // hold them (in Godot they would live on while referenced), so they are only let go.
-    if (this.#mode !== Mode.MESH) for (const host of this.#hosts.values()) host.destroy();
+    for (const host of this.#hosts.values()) {
+      if (this.#mode === Mode.MESH) host.unwatch();
+      else host.destroy();
+    }
     this.#mode = Mode.NONE;
     this.#incoming.clear();
     this.#peers.clear();
@@ -499,7 +506,6 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.#uniqueId = 0;
     this.#status = ConnectionStatus.CONNECTION_DISCONNECTED;
     this.setRefuseNewConnections(false);
-    this.#stopAutoPoll();
     this.emit('closed');
   }
 
@@ -519,7 +525,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.#hosts.get(this.#mode === Mode.MESH ? id : 0)?.flush();
     if (!force) return;
     this.#peers.delete(id);
-    if (this.#mode === Mode.MESH) this.#hosts.delete(id);
+    if (this.#mode === Mode.MESH) this.#releaseMeshHost(id);
     if (this.#mode === Mode.CLIENT) {
       for (const host of this.#hosts.values()) host.destroy();
       this.#hosts.clear();
@@ -554,20 +560,19 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
   }
 
+  // A mesh host belongs to the caller: we stop servicing it, we do not destroy it.
+  #releaseMeshHost(id: number): void {
+    this.#hosts.get(id)?.unwatch();
+    this.#hosts.delete(id);
+  }
+
   #activate(mode: Mode, id: number, status: ConnectionStatus): void {
     this.#mode = mode;
     this.#uniqueId = id;
     this.#status = status;
-    if (this.#autoPollMs > 0) {
-      this.#autoPollTimer = setInterval(() => {
-        if (this.#isActive()) this.poll();
-      }, this.#autoPollMs);
-    }
-  }
-
-  #stopAutoPoll(): void {
-    if (this.#autoPollTimer !== undefined) clearInterval(this.#autoPollTimer);
-    this.#autoPollTimer = undefined;
+    if (this.#autoPollMs === 0) return;
+    this.#hosts.get(0)?.watch(this.#wake, this.#autoPollMs);
+    setImmediate(this.#wake); // a client's CONNECT goes out now rather than at the first timer tick
   }
 }
 

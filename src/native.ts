@@ -23,6 +23,11 @@ export interface NativeHost {
   socketSend(address: Uint8Array, port: number, data: Uint8Array): boolean;
   generation(slot: number): number;
   counters(): NativeCounters | null;
+  /** Calls `wake` from the event loop when the socket is readable and every intervalMs. */
+  watch(wake: () => void, intervalMs: number): boolean;
+  unwatch(): void;
+  /** Whether a watched host keeps the process alive. */
+  keepAlive(keep: boolean): void;
 
   peerSend(slot: number, gen: number, channel: number, data: Uint8Array, flags: number): number;
   peerDisconnect(slot: number, gen: number, data: number, how: 0 | 1 | 2): number;
