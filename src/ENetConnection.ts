@@ -286,7 +286,9 @@ export class ENetConnection implements PeerOwner {
     let peer = this.#bySlot[slot];
     if (peer !== undefined && peer.generation !== gen) peer = undefined;
     if (type === EventType.EVENT_CONNECT) {
-      this.#setScratch(EventType.EVENT_CONNECT, peer ?? this.#adopt(slot, gen), data);
+      if (peer === undefined) peer = this.#adopt(slot, gen);
+      else peer.refreshConnectionInfo(); // an outgoing connection: the channel count is now negotiated
+      this.#setScratch(EventType.EVENT_CONNECT, peer, data);
       return true;
     }
     if (peer === undefined) {

@@ -80,12 +80,40 @@ export class ENetPacketPeer extends PacketPeer {
   static readonly FLAG_UNRELIABLE_FRAGMENT = FLAG_UNRELIABLE_FRAGMENT;
   static readonly PeerState = PeerState;
   static readonly PeerStatistic = PeerStatistic;
+  static readonly STATE_DISCONNECTED = PeerState.STATE_DISCONNECTED;
+  static readonly STATE_CONNECTING = PeerState.STATE_CONNECTING;
+  static readonly STATE_ACKNOWLEDGING_CONNECT = PeerState.STATE_ACKNOWLEDGING_CONNECT;
+  static readonly STATE_CONNECTION_PENDING = PeerState.STATE_CONNECTION_PENDING;
+  static readonly STATE_CONNECTION_SUCCEEDED = PeerState.STATE_CONNECTION_SUCCEEDED;
+  static readonly STATE_CONNECTED = PeerState.STATE_CONNECTED;
+  static readonly STATE_DISCONNECT_LATER = PeerState.STATE_DISCONNECT_LATER;
+  static readonly STATE_DISCONNECTING = PeerState.STATE_DISCONNECTING;
+  static readonly STATE_ACKNOWLEDGING_DISCONNECT = PeerState.STATE_ACKNOWLEDGING_DISCONNECT;
+  static readonly STATE_ZOMBIE = PeerState.STATE_ZOMBIE;
+  static readonly PEER_PACKET_LOSS = PeerStatistic.PEER_PACKET_LOSS;
+  static readonly PEER_PACKET_LOSS_VARIANCE = PeerStatistic.PEER_PACKET_LOSS_VARIANCE;
+  static readonly PEER_PACKET_LOSS_EPOCH = PeerStatistic.PEER_PACKET_LOSS_EPOCH;
+  static readonly PEER_ROUND_TRIP_TIME = PeerStatistic.PEER_ROUND_TRIP_TIME;
+  static readonly PEER_ROUND_TRIP_TIME_VARIANCE = PeerStatistic.PEER_ROUND_TRIP_TIME_VARIANCE;
+  static readonly PEER_LAST_ROUND_TRIP_TIME = PeerStatistic.PEER_LAST_ROUND_TRIP_TIME;
+  static readonly PEER_LAST_ROUND_TRIP_TIME_VARIANCE = PeerStatistic.PEER_LAST_ROUND_TRIP_TIME_VARIANCE;
+  static readonly PEER_PACKET_THROTTLE = PeerStatistic.PEER_PACKET_THROTTLE;
+  static readonly PEER_PACKET_THROTTLE_LIMIT = PeerStatistic.PEER_PACKET_THROTTLE_LIMIT;
+  static readonly PEER_PACKET_THROTTLE_COUNTER = PeerStatistic.PEER_PACKET_THROTTLE_COUNTER;
+  static readonly PEER_PACKET_THROTTLE_EPOCH = PeerStatistic.PEER_PACKET_THROTTLE_EPOCH;
+  static readonly PEER_PACKET_THROTTLE_ACCELERATION = PeerStatistic.PEER_PACKET_THROTTLE_ACCELERATION;
+  static readonly PEER_PACKET_THROTTLE_DECELERATION = PeerStatistic.PEER_PACKET_THROTTLE_DECELERATION;
+  static readonly PEER_PACKET_THROTTLE_INTERVAL = PeerStatistic.PEER_PACKET_THROTTLE_INTERVAL;
 
   readonly #owner: PeerOwner;
   readonly #slot: number;
   readonly #gen: number;
   #active = true;
-  #address: string | undefined;
+  // What a connection's address, port and channel count are never change while it lasts, and once ENet
+  // has ended it (a DISCONNECT drained but not yet returned by service) it no longer knows them: cached.
+  #address = '';
+  #port = 0;
+  #channels = 0;
   readonly #queue = new Queue<QueuedPacket>();
 
   /** @internal Peers are created by ENetConnection. */
@@ -95,6 +123,16 @@ export class ENetPacketPeer extends PacketPeer {
     this.#owner = owner;
     this.#slot = slot;
     this.#gen = gen;
+    this.refreshConnectionInfo();
+  }
+
+  /** @internal Re-reads what the connection negotiated (ENetConnection calls it on CONNECT). */
+  refreshConnectionInfo(): void {
+    const host = this.#owner.nativeHost;
+    if (host === null || host.peerState(this.#slot, this.#gen) === STALE_PEER) return;
+    this.#address = host.peerAddress(this.#slot, this.#gen);
+    this.#port = host.peerPort(this.#slot, this.#gen);
+    this.#channels = host.peerChannels(this.#slot, this.#gen);
   }
 
   /** @internal */
@@ -234,14 +272,11 @@ export class ENetPacketPeer extends PacketPeer {
 
   /** The remote IP: "a.b.c.d" for IPv4 peers (also on a dual-stack socket), IPv6 text otherwise. */
   getRemoteAddress(): string {
-    const host = this.#host('getRemoteAddress');
-    if (host === null) return '';
-    this.#address ??= host.peerAddress(this.#slot, this.#gen);
-    return this.#address;
+    return this.#host('getRemoteAddress') === null ? '' : this.#address;
   }
 
   getRemotePort(): number {
-    return this.#host('getRemotePort')?.peerPort(this.#slot, this.#gen) ?? 0;
+    return this.#host('getRemotePort') === null ? 0 : this.#port;
   }
 
   getStatistic(statistic: PeerStatistic): number {
@@ -272,12 +307,14 @@ export class ENetPacketPeer extends PacketPeer {
     const host = this.#owner.nativeHost;
     if (!this.#active || host === null) return PeerState.STATE_DISCONNECTED;
     const state = host.peerState(this.#slot, this.#gen);
-    return state === STALE_PEER ? PeerState.STATE_DISCONNECTED : (state as PeerState);
+    // Stale while still active: ENet has ended the connection and its DISCONNECT is waiting to be
+    // returned by service(); Godot's ENet would report the peer as a zombie until then.
+    return state === STALE_PEER ? PeerState.STATE_ZOMBIE : (state as PeerState);
   }
 
   /** The negotiated channel count. */
   getChannels(): number {
-    return this.#host('getChannels')?.peerChannels(this.#slot, this.#gen) ?? 0;
+    return this.#host('getChannels') === null ? 0 : this.#channels;
   }
 
   getAvailablePacketCount(): number {

@@ -643,6 +643,16 @@ describe('malformed input', () => {
     expect(decodeVariant(hex('04000000 ffffffff')).error).toBe(GodotError.ERR_FILE_EOF);
   });
 
+  let reported: string[];
+  beforeEach(() => {
+    reported = [];
+    setErrorReporter((m) => reported.push(m));
+  });
+  afterEach(() => {
+    // decodeVariant reports only exceptions it did not expect, i.e. its own bugs.
+    expect(reported).toEqual([]);
+  });
+
   test('huge declared counts fail fast without allocating', () => {
     const cases = [
       '04000000 ffffff7f', // String of 2^31-1 bytes
@@ -663,9 +673,21 @@ describe('malformed input', () => {
     ];
     const start = Date.now();
     for (const c of cases) {
+      const before = process.memoryUsage().arrayBuffers;
       const r = decodeVariant(hex(c));
+      // Nothing was allocated for the declared size (an unchecked count would add hundreds of MB).
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
       expect(godotDecodeErrors).toContain(r.error);
       expect(r.error).not.toBe(GodotError.OK);
+    }
+    // Counts that could be allocated (64 MiB of each element type) but exceed the input.
+    for (let type = VariantType.PACKED_BYTE_ARRAY; type <= VariantType.PACKED_VECTOR4_ARRAY; type++) {
+      const bytes = Buffer.alloc(64);
+      bytes.writeUInt32LE(type, 0);
+      bytes.writeUInt32LE(16 << 20, 4);
+      const before = process.memoryUsage().arrayBuffers;
+      expect(decodeVariant(bytes).error).toBe(GodotError.ERR_INVALID_DATA);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
     }
     // Object property count, with objects allowed.
     expect(decodeVariant(hex('18000000 04000000 4e6f6465 ffffff7f'), true).error).toBe(GodotError.ERR_INVALID_DATA);
