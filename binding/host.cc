@@ -10,7 +10,7 @@ extern "C" int enet_host_compress_with_range_coder(ENetHost* host);  // compress
 namespace {
 
 // Received packets at least this large reach JS as external Buffers over ENet's own allocation; smaller
-// ones are copied, which costs less than the bookkeeping of an external buffer.
+// ones are copied into a per-drain arena, which costs less than a Buffer each.
 constexpr size_t kZeroCopyThreshold = 256;
 
 // Servers see bursts (thousands of CONNECTs at once); ENet's 256 KiB socket buffers hold only about
@@ -142,7 +142,9 @@ void HostWrap::EndConnection(ENetPeer* peer) { ++generation_[peer - host_->peers
 Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   if (host_ == nullptr) return Napi::Number::New(env, -1);
   Napi::Array packets = packetsRef_.Value();
-  uint32_t packetCount = 0;
+  uint32_t packetCount = 1;  // packets[0] is the arena of small packets, see below
+  size_t arenaBytes = 0;
+  smallPackets_.clear();
   size_t count = 0;
   ENetEvent event;
   bool first = timeout >= 0;
@@ -168,21 +170,36 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
     record[3] = static_cast<int32_t>(event.data);
     record[4] = event.type == ENET_EVENT_TYPE_RECEIVE ? event.channelID : 0;  // ENet leaves it unset otherwise
     record[5] = 0;
+    record[6] = record[7] = record[8] = 0;
     if (event.type == ENET_EVENT_TYPE_RECEIVE) {
       ENetPacket* packet = event.packet;
       record[5] = static_cast<int32_t>(packet->flags);
-      Napi::Buffer<uint8_t> buffer;
+      record[8] = static_cast<int32_t>(packet->dataLength);
       if (packet->dataLength >= kZeroCopyThreshold) {
-        buffer = Napi::Buffer<uint8_t>::New(env, packet->data, packet->dataLength, FreePacket, packet);
+        // Large: the Buffer is ENet's own allocation, freed with the packet when JS lets go of it.
+        packets.Set(packetCount, Napi::Buffer<uint8_t>::New(env, packet->data, packet->dataLength, FreePacket, packet));
+        record[6] = static_cast<int32_t>(packetCount++);
       } else {
-        buffer = Napi::Buffer<uint8_t>::Copy(env, packet->data, packet->dataLength);
-        enet_packet_destroy(packet);
+        record[7] = static_cast<int32_t>(arenaBytes);
+        arenaBytes += packet->dataLength;
+        smallPackets_.push_back(packet);
       }
-      packets.Set(packetCount++, buffer);
     } else if (event.type == ENET_EVENT_TYPE_DISCONNECT || event.type == ENET_EVENT_TYPE_DISCONNECT_TIMEOUT) {
       EndConnection(event.peer);
     }
     ++count;
+  }
+  // Small packets share one Buffer per drain (JS takes views of it): one allocation instead of one each.
+  if (!smallPackets_.empty()) {
+    auto arena = Napi::Buffer<uint8_t>::New(env, arenaBytes);
+    uint8_t* at = arena.Data();
+    for (ENetPacket* packet : smallPackets_) {
+      std::memcpy(at, packet->data, packet->dataLength);
+      at += packet->dataLength;
+      enet_packet_destroy(packet);
+    }
+    smallPackets_.clear();
+    packets.Set(0u, arena);
   }
   return Napi::Number::New(env, static_cast<double>(count));
 }

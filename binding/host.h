@@ -23,7 +23,9 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   ~HostWrap() override;
 
   // Layout of one event record in the shared Int32Array the TS side reads.
-  static constexpr int kEventFields = 6;  // type, slot, generation, data, channel, packet flags
+  // type, slot, generation, data, channel, packet flags, then where the packet's bytes are:
+  // index in the packets array (0 = the arena of small packets), byte offset, length.
+  static constexpr int kEventFields = 9;
   // Event types in records; 1..3 are ENet's (and Godot's) CONNECT, DISCONNECT, RECEIVE.
   static constexpr int kEventDisconnectTimeout = 4;
 
@@ -81,6 +83,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   Napi::Reference<Napi::Int32Array> eventsRef_;
   Napi::Reference<Napi::Array> packetsRef_;
   int32_t* events_ = nullptr;
+  std::vector<ENetPacket*> smallPackets_;  // scratch of Drain
   size_t eventCapacity_ = 0;
   uint64_t serviceErrors_ = 0;  // negative enet_host_service results, treated as transient
   Watcher* watcher_ = nullptr;

@@ -58,7 +58,7 @@ const FLAG_ALLOWED = FLAG_RELIABLE | FLAG_UNSEQUENCED | FLAG_UNRELIABLE_FRAGMENT
 const MAX_PEERS = 4095;
 const MAX_CHANNELS = 255;
 // How many events one native drain may hand over; more stay queued inside ENet until the next drain.
-const EVENT_BATCH = 4096;
+const EVENT_BATCH = 1024;
 
 /**
  * Godot's ENetConnection: one ENet host, its socket and its peers.
@@ -91,7 +91,6 @@ export class ENetConnection implements PeerOwner {
   readonly #packets: Buffer[] = [];
   #eventCount = 0;
   #eventCursor = 0;
-  #packetCursor = 0;
 
   #host: NativeHost | null = null;
   // Godot's `peers` list: every wrapper handed out, pruned of inactive ones before each service.
@@ -173,7 +172,7 @@ export class ENetConnection implements PeerOwner {
     for (const peer of this.#peers) peer.markInactive();
     this.#peers = [];
     this.#bySlot = [];
-    this.#eventCount = this.#eventCursor = this.#packetCursor = 0;
+    this.#eventCount = this.#eventCursor = 0;
     this.#packets.length = 0;
     host.destroy();
     this.#host = null;
@@ -251,7 +250,6 @@ export class ENetConnection implements PeerOwner {
     for (;;) {
       if (this.#eventCursor >= this.#eventCount) {
         this.#packets.length = 0;
-        this.#packetCursor = 0;
         this.#eventCursor = 0;
         this.#eventCount = Math.max(0, drain());
         if (this.#eventCount === 0) return this.#setScratch(EventType.EVENT_NONE);
@@ -281,7 +279,7 @@ export class ENetConnection implements PeerOwner {
     const slot = e[at + 1];
     const gen = e[at + 2];
     const data = e[at + 3] >>> 0;
-    const packet = type === EventType.EVENT_RECEIVE ? this.#packets[this.#packetCursor++] : undefined;
+    const packet = type === EventType.EVENT_RECEIVE ? this.#packetAt(at) : undefined;
 
     let peer = this.#bySlot[slot];
     if (peer !== undefined && peer.generation !== gen) peer = undefined;
@@ -307,6 +305,15 @@ export class ENetConnection implements PeerOwner {
     this.#peers = this.#peers.filter((p) => p !== peer);
     this.#setScratch(EventType.EVENT_DISCONNECT, peer, timedOut ? 0 : data);
     return true;
+  }
+
+  // The received bytes of the record at `at`: a whole Buffer of their own, or a view of the drain's arena.
+  #packetAt(at: number): Buffer {
+    const e = this.#events;
+    const buffer = this.#packets[e[at + 6]];
+    const offset = e[at + 7];
+    const length = e[at + 8];
+    return offset === 0 && length === buffer.length ? buffer : buffer.subarray(offset, offset + length);
   }
 
   #adopt(slot: number, gen: number): ENetPacketPeer {
