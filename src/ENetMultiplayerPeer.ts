@@ -320,10 +320,10 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       if (host === undefined) return GodotError.ERR_BUG;
       if (target === 0) host.broadcast(channel, data, flags);
       else if (target < 0) this.#sendToAllBut(-target, channel, data, flags);
-      else this.#peers.get(target)?.send(channel, data, flags);
+      else this.#send(this.#peers.get(target), channel, data, flags);
       host.flush();
     } else if (this.#mode === Mode.CLIENT) {
-      this.#peers.get(SERVER_ID)?.send(channel, data, flags);
+      this.#send(this.#peers.get(SERVER_ID), channel, data, flags);
       const host = this.#hosts.get(0);
       if (host === undefined) return GodotError.ERR_BUG;
       host.flush();
@@ -331,11 +331,11 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       const exclude = -target;
       for (const [id, peer] of this.#peers) {
         if (id === exclude) continue;
-        peer.send(channel, data, flags);
+        this.#send(peer, channel, data, flags);
         this.#hosts.get(id)?.flush();
       }
     } else {
-      this.#peers.get(target)?.send(channel, data, flags);
+      this.#send(this.#peers.get(target), channel, data, flags);
       const host = this.#hosts.get(target);
       if (host === undefined) return GodotError.ERR_BUG;
       host.flush();
@@ -344,7 +344,14 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   }
 
   #sendToAllBut(exclude: number, channel: number, data: Uint8Array, flags: number): void {
-    for (const [id, peer] of this.#peers) if (id !== exclude) peer.send(channel, data, flags);
+    for (const [id, peer] of this.#peers) if (id !== exclude) this.#send(peer, channel, data, flags);
+  }
+
+  // A send ENet refuses is reported, never returned: Godot's put_packet returns OK regardless (G7).
+  #send(peer: ENetPacketPeer | undefined, channel: number, data: Uint8Array, flags: number): void {
+    if (peer?.send(channel, data, flags) === GodotError.FAILED) {
+      reportError(`ENetMultiplayerPeer.putPacket: unable to send on channel ${channel} (the peer has ${peer.getChannels()})`);
+    }
   }
 
   /** Services the host(s) and emits peer_connected / peer_disconnected (and `packet`) synchronously. */
