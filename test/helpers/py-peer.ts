@@ -286,6 +286,26 @@ export class PyPeer {
     return this.events.filter((e, i) => e.ev === kind && !this.consumed.has(i)) as Extract<PyEvent, { ev: K }>[];
   }
 
+  /** Process id of the reference peer (e.g. to signal it from a test). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** True once the process has exited. */
+  get hasExited(): boolean {
+    return this.exited;
+  }
+
+  /**
+   * Kills the process with `signal` (default SIGKILL: the peer vanishes without a word, its
+   * socket closes) and resolves once it has exited.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.exited) return;
+    this.child.kill(signal);
+    await this.exitPromise;
+  }
+
   /** Asks the script to quit; kills it if it has not exited after 2 s. */
   async close(): Promise<void> {
     if (this.exited) return;

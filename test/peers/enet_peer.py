@@ -300,6 +300,42 @@ class Peer:
         return {"len": len(data), "sent": repeat,
                 "sha256": hashlib.sha256(data).hexdigest()}
 
+    def op_send_seq(self, cmd):
+        """Queue "count" numbered packets: a big-endian u32 index (from
+        "start", default 0) followed by the "size"-byte pattern of the
+        channel, so the receiver can check completeness and order."""
+        peer = self.peer(cmd)
+        channel = int(cmd.get("channel", 0))
+        flags = int(cmd.get("flags", enet.PACKET_FLAG_RELIABLE))
+        count = int(cmd["count"])
+        start = int(cmd.get("start", 0))
+        body = pattern(int(cmd.get("size", 0)), channel)
+        failed = 0
+        for i in range(start, start + count):
+            data = (i & 0xFFFFFFFF).to_bytes(4, "big") + body
+            rc = peer.send(channel, enet.Packet(data, flags))
+            if rc is None or rc < 0:
+                failed += 1
+        if failed:
+            raise CommandError("enet_peer_send failed %d of %d times" % (failed, count))
+        return {"sent": count, "len": 4 + len(body)}
+
+    def op_send_batch(self, cmd):
+        """Queue several packets at once, in order, before the next service:
+        "packets" is a list of {"channel", "flags", "data" (base64) or
+        "size"}.  Useful to see how queued packets of different kinds are
+        put on the wire together."""
+        peer = self.peer(cmd)
+        failed = 0
+        for item in cmd.get("packets", []):
+            data = self.payload(item)
+            rc = peer.send(int(item.get("channel", 0)), enet.Packet(data, int(item.get("flags", 0))))
+            if rc is None or rc < 0:
+                failed += 1
+        if failed:
+            raise CommandError("enet_peer_send failed %d times" % failed)
+        return {"sent": len(cmd.get("packets", []))}
+
     def op_broadcast(self, cmd):
         host = self.need_host()
         data = self.payload(cmd)
@@ -323,6 +359,25 @@ class Peer:
 
     def op_reset(self, cmd):
         self.peer(cmd).reset()
+        return {}
+
+    def op_peer_timeout(self, cmd):
+        """enet_peer_timeout(peer, limit, minimum, maximum), which pyenet does
+        not wrap, called through libenet on the very ENetPeer (0 = ENet's
+        default for that value).  Lets a test make a connection that nobody
+        answers any more time out in about a second instead of 5-30 s."""
+        p = self.peer(cmd)
+        self.need_host()
+        self.native.require()
+        # pyenet's Peer.__hash__ is the ENetPeer*; ENetPeer starts with the
+        # dispatch list node (two pointers) followed by `ENetHost *host`.
+        ptr = hash(p)
+        if ctypes.c_void_p.from_address(ptr + 2 * ctypes.sizeof(ctypes.c_void_p)).value != self.native.ptr:
+            raise CommandError("ENetPeer layout check failed")
+        fn = self.native.lib.enet_peer_timeout
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32]
+        fn.restype = None
+        fn(ptr, int(cmd.get("limit", 0)), int(cmd.get("min", 0)), int(cmd.get("max", 0)))
         return {}
 
     def op_ping(self, cmd):
