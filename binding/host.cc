@@ -147,18 +147,22 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   smallPackets_.clear();
   size_t count = 0;
   ENetEvent event;
-  bool first = timeout >= 0;
+  // enet_host_service returns at its first event, before its final send pass, so ACKs and replies it
+  // has just queued would wait for the next call. Servicing again (without waiting) until it has
+  // nothing left sends them now and reads whatever else arrived meanwhile. Without I/O (`timeout` < 0)
+  // only the events ENet already holds are taken.
+  bool io = timeout >= 0;
+  auto wait = static_cast<enet_uint32>(io ? timeout : 0);
   while (count < eventCapacity_) {
-    bool serviced = first;
-    first = false;
-    int result = serviced ? enet_host_service(host_, &event, static_cast<enet_uint32>(timeout))
-                          : enet_host_check_events(host_, &event);
+    int result = io ? enet_host_service(host_, &event, wait) : enet_host_check_events(host_, &event);
+    wait = 0;
     if (result < 0) {
       // zpl reports passing trouble (a bad datagram, say) this way; the host is still fine, so
       // count it instead of failing the caller, and still drain the events already queued.
       ++serviceErrors_;
-      if (serviced) continue;
-      break;
+      if (!io) break;
+      io = false;
+      continue;
     }
     if (result == 0) break;
 
