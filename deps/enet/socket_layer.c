@@ -8,6 +8,9 @@
  *  - A send the kernel refuses (unreachable network, no route) drops that datagram like a loss
  *    instead of failing the whole service call for every other peer; counted too.
  *  - EINTR is retried.
+ *  - Optionally (servers), datagrams are read RECEIVE_BATCH at a time with recvmmsg and handed to ENet
+ *    one per call; a batch that comes back short also shows the socket is drained, which saves the
+ *    would-block call that otherwise ends every receive round.
  * Per-socket state lives in a table indexed by descriptor: descriptors are process-wide anyway,
  * and the hot path then needs no lock. */
 #define _GNU_SOURCE
@@ -22,9 +25,21 @@
 #include <unistd.h>
 
 #define MAX_TRACKED_SOCKETS 65536
+#define RECEIVE_BATCH 16
+#define DATAGRAM_CAPACITY ENET_PROTOCOL_MAXIMUM_MTU
+
+typedef struct ReceiveBatch {
+    unsigned count, next;
+    int drained; /* the last recvmmsg came back short: report "nothing more" once without a call */
+    struct mmsghdr messages[RECEIVE_BATCH];
+    struct iovec vectors[RECEIVE_BATCH];
+    struct sockaddr_storage addresses[RECEIVE_BATCH];
+    uint8_t data[RECEIVE_BATCH][DATAGRAM_CAPACITY];
+} ReceiveBatch;
 
 typedef struct SocketInfo {
     int family;
+    ReceiveBatch *batch; /* NULL unless godot_enet_socket_batch_receives was called */
     GodotENetSocketStats stats;
 } SocketInfo;
 
@@ -43,6 +58,12 @@ const GodotENetSocketStats *godot_enet_socket_stats(int socket) {
 int godot_enet_socket_family(int socket) {
     SocketInfo *info = info_of(socket);
     return info && info->family == AF_INET ? 4 : 6;
+}
+
+static void free_info(SocketInfo *info) {
+    if (info == NULL) return;
+    free(info->batch);
+    free(info);
 }
 
 static int ipv6_disabled_by_user(void) {
@@ -67,15 +88,23 @@ ENetSocket enet_socket_create(ENetSocketType type) {
         }
         info->family = family;
         SocketInfo *old = atomic_exchange_explicit(&sockets[fd], info, memory_order_acq_rel);
-        free(old); /* left behind by a descriptor closed outside enet_socket_destroy */
+        free_info(old); /* left behind by a descriptor closed outside enet_socket_destroy */
     }
     return fd;
 }
 
 void enet_socket_destroy(ENetSocket socket) {
     if (socket < 0) return;
-    if (socket < MAX_TRACKED_SOCKETS) free(atomic_exchange_explicit(&sockets[socket], NULL, memory_order_acq_rel));
+    if (socket < MAX_TRACKED_SOCKETS) free_info(atomic_exchange_explicit(&sockets[socket], NULL, memory_order_acq_rel));
     close(socket);
+}
+
+int godot_enet_socket_batch_receives(int socket) {
+    SocketInfo *info = info_of(socket);
+    if (info == NULL) return -1;
+    if (info->batch != NULL) return 0;
+    info->batch = calloc(1, sizeof *info->batch);
+    return info->batch != NULL ? 0 : -1;
 }
 
 static int is_v4_mapped(const struct in6_addr *address) {
@@ -184,8 +213,60 @@ int enet_socket_send(ENetSocket socket, const ENetAddress *address, const ENetBu
     }
 }
 
+/* Hands out the next datagram of the batch: its length, or -2 if it cannot be delivered whole. */
+static int take_batched(SocketInfo *info, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
+    ReceiveBatch *batch = info->batch;
+    unsigned i = batch->next++;
+    size_t length = batch->messages[i].msg_len;
+    if ((batch->messages[i].msg_hdr.msg_flags & MSG_TRUNC) || bufferCount < 1 || buffers[0].dataLength < length) {
+        info->stats.oversizedDropped++;
+        return -2;
+    }
+    memcpy(buffers[0].data, batch->data[i], length);
+    if (address != NULL) from_sockaddr(&batch->addresses[i], address);
+    return (int) length;
+}
+
+static int receive_batched(SocketInfo *info, ENetSocket socket, ENetAddress *address, ENetBuffer *buffers,
+                           size_t bufferCount) {
+    ReceiveBatch *batch = info->batch;
+    if (batch->next < batch->count) return take_batched(info, address, buffers, bufferCount);
+    if (batch->drained) {
+        batch->drained = 0;
+        return 0;
+    }
+    for (unsigned i = 0; i < RECEIVE_BATCH; i++) {
+        batch->vectors[i].iov_base = batch->data[i];
+        batch->vectors[i].iov_len = DATAGRAM_CAPACITY;
+        memset(&batch->messages[i].msg_hdr, 0, sizeof batch->messages[i].msg_hdr);
+        batch->messages[i].msg_hdr.msg_name = &batch->addresses[i];
+        batch->messages[i].msg_hdr.msg_namelen = sizeof batch->addresses[i];
+        batch->messages[i].msg_hdr.msg_iov = &batch->vectors[i];
+        batch->messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int received;
+    for (;;) {
+        received = recvmmsg(socket, batch->messages, RECEIVE_BATCH, MSG_DONTWAIT, NULL);
+        if (received >= 0) break;
+        if (errno == EINTR) {
+            info->stats.interruptedCalls++;
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        if (errno == EBADF || errno == ENOTSOCK || errno == EFAULT || errno == EINVAL) return -1;
+        info->stats.receiveErrors++;
+        return -2;
+    }
+    batch->count = (unsigned) received;
+    batch->next = 0;
+    batch->drained = received < RECEIVE_BATCH;
+    if (received == 0) return 0;
+    return take_batched(info, address, buffers, bufferCount);
+}
+
 int enet_socket_receive(ENetSocket socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
     SocketInfo *info = info_of(socket);
+    if (info != NULL && info->batch != NULL) return receive_batched(info, socket, address, buffers, bufferCount);
     struct sockaddr_storage storage;
     struct msghdr message;
     memset(&message, 0, sizeof message);
