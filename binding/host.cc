@@ -3,9 +3,9 @@
 #include <cstring>
 
 #include "addon.h"
+#include "compressors.h"
 #include "socket_layer.h"
 
-extern "C" int enet_host_compress_with_range_coder(ENetHost* host);  // compress.c from enet@0.2.9
 
 namespace {
 
@@ -250,20 +250,22 @@ Napi::Value HostWrap::Broadcast(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// compress(mode) -> bool. Modes are Godot's CompressionMode; this build knows NONE and RANGE_CODER.
+// compress(mode) -> bool. Modes are Godot's CompressionMode (deps/enet/compressors.h): NONE removes the
+// compressor; RANGE_CODER, FASTLZ, ZLIB and ZSTD install ours, which replaces (and destroys) the one in
+// place. False for an unknown mode, or if the new codec's memory could not be had: the host then keeps
+// the compressor it had.
 Napi::Value HostWrap::Compress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int mode = info[0].As<Napi::Number>().Int32Value();
   if (host_ == nullptr || env.IsExceptionPending()) return Napi::Boolean::New(env, false);
-  switch (mode) {
-    case 0:
-      enet_host_compress(host_, nullptr);
-      return Napi::Boolean::New(env, true);
-    case 1:
-      return Napi::Boolean::New(env, enet_host_compress_with_range_coder(host_) == 0);
-    default:
-      return Napi::Boolean::New(env, false);
+  if (mode == GODOT_ENET_COMPRESS_NONE) {
+    enet_host_compress(host_, nullptr);
+    return Napi::Boolean::New(env, true);
   }
+  ENetCompressor compressor;
+  if (godot_enet_compressor_create(mode, &compressor) != 0) return Napi::Boolean::New(env, false);
+  enet_host_compress(host_, &compressor);
+  return Napi::Boolean::New(env, true);
 }
 
 // popStatistic(which) -> the host counter, reset to 0 (Godot's HostStatistic order)

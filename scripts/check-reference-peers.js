@@ -1,18 +1,30 @@
 #!/usr/bin/env node
 'use strict';
 // Run before the tests: the interop tests need real ENet peers from Debian (python3-enet, which links
-// upstream libenet7). Installs them when we can (root with apt-get); otherwise says exactly what is
-// missing. The tests never skip for lack of them: they fail.
+// upstream libenet7, and godot3-server, a real Godot 3.2.3 for the compression interop). Installs them
+// when we can (root with apt-get); otherwise says exactly what is missing. The tests never skip for
+// lack of them: they fail.
 const { execFileSync, spawnSync } = require('child_process');
 
 const PYTHON = '/usr/bin/python3';
-const PACKAGES = ['python3-enet'];
+const GODOT3 = '/usr/bin/godot3-server';
+const PACKAGES = ['python3-enet', 'godot3-server'];
 
 function haveEnet() {
   return spawnSync(PYTHON, ['-c', 'import enet'], { stdio: 'ignore' }).status === 0;
 }
 
-if (!haveEnet()) {
+// godot3-server --version prints "3.2.3.stable..." and exits with 255.
+function haveGodot3() {
+  const r = spawnSync(GODOT3, ['--version'], { encoding: 'utf8' });
+  return r.error === undefined && /^3\.2\./m.test(r.stdout || '');
+}
+
+function haveAll() {
+  return haveEnet() && haveGodot3();
+}
+
+if (!haveAll()) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
   if (isRoot && hasApt) {
@@ -21,8 +33,8 @@ if (!haveEnet()) {
     execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
     execFileSync('apt-get', ['install', '-y', '-q', ...PACKAGES], { stdio: 'inherit', env });
   }
-  if (!haveEnet()) {
-    console.error(`The interop tests need Debian's ${PACKAGES.join(' ')} for ${PYTHON}: sudo apt-get install ${PACKAGES.join(' ')}`);
+  if (!haveAll()) {
+    console.error(`The interop tests need Debian's ${PACKAGES.join(' ')} (${PYTHON} with enet, ${GODOT3}): sudo apt-get install ${PACKAGES.join(' ')}`);
     process.exit(1);
   }
 }

@@ -4,12 +4,22 @@ import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENC
 import { EVENT_DISCONNECT_TIMEOUT, EVENT_FIELDS, NativeCounters, NativeHost, native } from './native';
 import { checkBool, checkBytes, checkInt, checkString } from './validate';
 
-/** Godot's ENetConnection.CompressionMode. */
+/**
+ * Godot's ENetConnection.CompressionMode: how a host compresses the datagrams it sends. There is no
+ * negotiation on the wire, so both ends must use the same mode (a host that compresses still accepts
+ * uncompressed datagrams, but drops compressed ones it cannot decode). Every mode is byte-compatible
+ * with Godot's.
+ */
 export enum CompressionMode {
+  /** No compression (the default; ENetMultiplayerPeer never changes it). */
   COMPRESS_NONE = 0,
+  /** ENet's built-in range coder. */
   COMPRESS_RANGE_CODER = 1,
+  /** FastLZ level-1 blocks: the fastest, for small game packets. */
   COMPRESS_FASTLZ = 2,
+  /** zlib-wrapped deflate (RFC 1950), default level. */
   COMPRESS_ZLIB = 3,
+  /** One Zstandard frame per datagram, level 3. */
   COMPRESS_ZSTD = 4,
 }
 
@@ -360,7 +370,13 @@ export class ENetConnection implements PeerOwner {
     host.broadcast(channel, packet, flags);
   }
 
-  /** Compresses every datagram the host sends from now on; the remote must use the same mode. */
+  /**
+   * Compresses every datagram the host sends from now on, and decodes compressed datagrams it
+   * receives, in `mode` (replacing any previous mode). The remote must use the same mode: there is no
+   * negotiation, and a datagram that does not decode is dropped. Each datagram is compressed on its
+   * own, after ENet's header, and sent compressed only when that makes it smaller. Reports an error and
+   * keeps the current mode if `mode` is unknown or the codec could not be set up.
+   */
   compress(mode: CompressionMode): void {
     checkInt('ENetConnection.compress', 'mode', mode);
     const host = this.#requireHost('compress');
@@ -370,7 +386,7 @@ export class ENetConnection implements PeerOwner {
       return;
     }
     if (!host.compress(mode)) {
-      reportError(`ENetConnection.compress: ${CompressionMode[mode]} is not available in this build`);
+      reportError(`ENetConnection.compress: could not set up ${CompressionMode[mode]} (out of memory)`);
       return;
     }
     this.#compression = mode;

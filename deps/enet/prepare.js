@@ -6,7 +6,11 @@
 // same on every OS; the installed packages themselves are never modified.
 //
 // Usage: node prepare.js <output-dir>
-// Output: <out>/zpl/enet.h (patched), <out>/range-coder/{compress.c, enet/*.h}
+// Output: <out>/zpl/enet.h (patched), <out>/range-coder/{compress.c, enet/*.h},
+//         <out>/zstd/lib/** (the zstd 1.5.7 sources zstd-napi ships, unmodified)
+//
+// A file whose content is unchanged is not rewritten, so re-running this step does not make CMake
+// recompile the third-party sources.
 
 const fs = require('fs');
 const path = require('path');
@@ -71,6 +75,17 @@ function applyPatch(text, patch, patchName) {
   return lines.join('\n');
 }
 
+function writeIfChanged(file, text) {
+  const data = Buffer.from(text, 'latin1');
+  try {
+    if (fs.readFileSync(file).equals(data)) return;
+  } catch {
+    // missing: write it
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, data);
+}
+
 const out = process.argv[2];
 if (!out) fail('usage: node prepare.js <output-dir>');
 
@@ -79,13 +94,25 @@ const patchDir = path.join(here, 'patches');
 for (const name of fs.readdirSync(patchDir).filter((f) => f.endsWith('.patch')).sort()) {
   enetHeader = applyPatch(enetHeader, fs.readFileSync(path.join(patchDir, name), 'utf8'), name);
 }
-fs.mkdirSync(path.join(out, 'zpl'), { recursive: true });
-fs.writeFileSync(path.join(out, 'zpl', 'enet.h'), enetHeader, 'latin1');
+writeIfChanged(path.join(out, 'zpl', 'enet.h'), enetHeader);
 
 // The range coder is compiled against the 1.3.5 headers it was written for; only ENetBuffer,
 // ENetCompressor and enet_host_compress cross between it and the zpl build, and those match.
-fs.mkdirSync(path.join(out, 'range-coder', 'enet'), { recursive: true });
 for (const rel of Object.keys(pins.packages.enet.files)) {
   const target = rel.endsWith('.c') ? path.basename(rel) : path.join('enet', path.basename(rel));
-  fs.writeFileSync(path.join(out, 'range-coder', target), readVerified('enet', rel), 'latin1');
+  writeIfChanged(path.join(out, 'range-coder', target), readVerified('enet', rel));
 }
+
+// zstd for COMPRESS_ZSTD: every source and header we compile, verified one by one and copied with its
+// layout (the sources include each other by relative path). deps/enet/CMakeLists.txt builds its .c
+// files from this copy only, so a source that is not pinned here is missing and fails the build.
+const ZSTD_PREFIX = 'deps/zstd/lib/';
+const zstdFiles = Object.keys(pins.packages['zstd-napi'].files);
+for (const rel of zstdFiles) {
+  if (!rel.startsWith(ZSTD_PREFIX)) fail(`zstd-napi pin outside ${ZSTD_PREFIX}: ${rel}`);
+  writeIfChanged(path.join(out, 'zstd', 'lib', rel.slice(ZSTD_PREFIX.length)), readVerified('zstd-napi', rel));
+}
+const zstdHeader = readVerified('zstd-napi', `${ZSTD_PREFIX}zstd.h`);
+const zstdVersion = ['MAJOR', 'MINOR', 'RELEASE']
+  .map((part) => (new RegExp(`#define ZSTD_VERSION_${part}\\s+(\\d+)`).exec(zstdHeader) || [])[1]).join('.');
+if (zstdVersion !== '1.5.7') fail(`zstd-napi must ship zstd 1.5.7, found ${zstdVersion}`);
