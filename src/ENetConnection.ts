@@ -110,6 +110,8 @@ export class ENetConnection implements PeerOwner {
   #compression = CompressionMode.COMPRESS_NONE;
   #staleEvents = 0;
   #timeouts = 0;
+  #localEnds = 0;
+  #prunedAt = 0; // #localEnds when #peers was last pruned
   readonly #scratch: RawEvent = { type: EventType.EVENT_NONE, peer: null, data: 0, channel: 0, packet: undefined, flags: 0 };
 
   /** @internal PeerOwner */
@@ -120,6 +122,15 @@ export class ENetConnection implements PeerOwner {
   /** @internal PeerOwner: a peer ended its own connection (reset or disconnect now). */
   peerEnded(peer: ENetPacketPeer): void {
     if (this.#bySlot[peer.slot] === peer) this.#bySlot[peer.slot] = undefined;
+    this.#localEnds++;
+  }
+
+  /**
+   * @internal How many connections ended here through their peer (reset, peerDisconnectNow). They stay
+   * in getPeers() until the next service; ENetMultiplayerPeer looks for them only when this changes.
+   */
+  get localEnds(): number {
+    return this.#localEnds;
   }
 
   /**
@@ -245,7 +256,10 @@ export class ENetConnection implements PeerOwner {
   serviceRaw(timeout: number): RawEvent {
     const host = this.#requireHost('service');
     if (host === null) return this.#setScratch(EventType.EVENT_ERROR);
-    this.#peers = this.#peers.filter((peer) => peer.isActive());
+    if (this.#prunedAt !== this.#localEnds) {
+      this.#peers = this.#peers.filter((peer) => peer.isActive());
+      this.#prunedAt = this.#localEnds;
+    }
     return this.#next(() => host.service(Math.max(0, timeout)));
   }
 

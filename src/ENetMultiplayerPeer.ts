@@ -53,6 +53,14 @@ export interface ENetMultiplayerPeerOptions {
    * loop of its own and costs almost nothing when idle. The Godot-style manual poll() keeps working.
    */
   autoPoll?: boolean | number;
+  /**
+   * When puts leave. 'put' (default, as Godot): every putPacket flushes at once, one datagram per put.
+   * 'tick' (Node extra): puts made in the same JavaScript turn are flushed together right after it, so
+   * several puts to one peer share a datagram and a server with many peers walks its peer list once
+   * per turn instead of once per put. Still wire-compatible: ENet always allows several commands per
+   * datagram.
+   */
+  flush?: 'put' | 'tick';
 }
 
 /**
@@ -78,6 +86,9 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   readonly #incoming = new Queue<StoredPacket>();
   readonly #godotCreateServerBug: boolean;
   readonly #autoPollMs: number;
+  readonly #flushPerPut: boolean;
+  #flushScheduled = false;
+  #localEndsSeen = 0;
   readonly #wake = () => {
     if (this.#isActive()) this.poll();
   };
@@ -87,6 +98,9 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.#godotCreateServerBug = options.godotCreateServerBug ?? true;
     const autoPoll = options.autoPoll ?? false;
     this.#autoPollMs = autoPoll === true ? 10 : autoPoll === false ? 0 : checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
+    const flush = options.flush ?? 'put';
+    if (flush !== 'put' && flush !== 'tick') throw new TypeError(`ENetMultiplayerPeer: flush must be 'put' or 'tick'`);
+    this.#flushPerPut = flush === 'put';
   }
 
   #isActive(): boolean {
@@ -321,26 +335,40 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       if (target === 0) host.broadcast(channel, data, flags);
       else if (target < 0) this.#sendToAllBut(-target, channel, data, flags);
       else this.#send(this.#peers.get(target), channel, data, flags);
-      host.flush();
+      this.#flush(host);
     } else if (this.#mode === Mode.CLIENT) {
       this.#send(this.#peers.get(SERVER_ID), channel, data, flags);
       const host = this.#hosts.get(0);
       if (host === undefined) return GodotError.ERR_BUG;
-      host.flush();
+      this.#flush(host);
     } else if (target <= 0) {
       const exclude = -target;
       for (const [id, peer] of this.#peers) {
         if (id === exclude) continue;
         this.#send(peer, channel, data, flags);
-        this.#hosts.get(id)?.flush();
+        this.#flush(this.#hosts.get(id));
       }
     } else {
       this.#send(this.#peers.get(target), channel, data, flags);
       const host = this.#hosts.get(target);
       if (host === undefined) return GodotError.ERR_BUG;
-      host.flush();
+      this.#flush(host);
     }
     return GodotError.OK;
+  }
+
+  #flush(host: ENetConnection | undefined): void {
+    if (host === undefined) return;
+    if (this.#flushPerPut) {
+      host.flush();
+      return;
+    }
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      for (const h of this.#hosts.values()) h.flush();
+    });
   }
 
   #sendToAllBut(exclude: number, channel: number, data: Uint8Array, flags: number): void {
@@ -375,7 +403,12 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   }
 
   // Peers the user ended directly (reset, peerDisconnectNow) produce no ENet event: report them here.
+  // Only worth a scan when some host saw such an end since the last poll.
   #disconnectInactivePeers(): void {
+    let localEnds = 0;
+    for (const host of this.#hosts.values()) localEnds += host.localEnds;
+    if (localEnds === this.#localEndsSeen) return;
+    this.#localEndsSeen = localEnds;
     const dropped = [...this.#peers].filter(([, peer]) => !peer.isActive()).map(([id]) => id);
     for (const id of dropped) {
       this.#peers.delete(id);

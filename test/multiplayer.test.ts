@@ -1248,6 +1248,19 @@ describe('putPacket / getPacket', () => {
     expect(client.host!.popStatistic(HostStatistic.HOST_TOTAL_SENT_PACKETS)).toBe(3);
   });
 
+  test("flush: 'tick' (Node extra): puts of one JavaScript turn leave together, right after it", async () => {
+    const { server, port } = startServer(32, 0, { flush: 'tick' });
+    const client = await connectClient(server, port);
+    server.host!.popStatistic(HostStatistic.HOST_TOTAL_SENT_PACKETS);
+    server.setTargetPeer(client.getUniqueId());
+    for (let i = 0; i < 3; i++) expect(put(server, Buffer.from(`t${i}`), TRANSFER_MODE_RELIABLE)).toBe(GodotError.OK);
+    expect(server.host!.popStatistic(HostStatistic.HOST_TOTAL_SENT_PACKETS)).toBe(0); // not yet: same turn
+    await Promise.resolve(); // the flush runs as a microtask after this turn
+    expect(server.host!.popStatistic(HostStatistic.HOST_TOTAL_SENT_PACKETS)).toBe(1); // one datagram for all three
+    for (let i = 0; i < 3; i++) expect((await receive(client, [server, client])).data.toString()).toBe(`t${i}`);
+    expect(() => new ENetMultiplayerPeer({ flush: 'never' as 'put' })).toThrow(TypeError);
+  });
+
   test('G14: accessor defaults on an active peer with an empty queue', async () => {
     const { server, port } = startServer();
     const client = await connectClient(server, port);
