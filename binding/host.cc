@@ -63,6 +63,7 @@ Napi::Function HostWrap::Define(Napi::Env env) {
       InstanceMethod<&HostWrap::PeerAddress>("peerAddress"),
       InstanceMethod<&HostWrap::PeerPort>("peerPort"),
       InstanceMethod<&HostWrap::PeerChannels>("peerChannels"),
+      InstanceMethod<&HostWrap::PeerQueuedBytes>("peerQueuedBytes"),
   });
 }
 
@@ -90,9 +91,10 @@ HostWrap::~HostWrap() { DestroyHost(); }
 void HostWrap::DestroyHost() {
   StopWatching();  // before the socket closes under the poll handle
   if (host_ == nullptr) return;
-  enet_host_destroy(host_);  // sends nothing: remotes time out, as in Godot
+  enet_host_destroy(host_);  // sends nothing: remotes time out, as in Godot (frees every packet: ledgers_ still valid)
   host_ = nullptr;
   generation_.clear();
+  ledgers_.clear();
 }
 
 // create(bindAddress: Uint8Array(16) | null, port, maxPeers, maxChannels, inBandwidth, outBandwidth) -> bool
@@ -115,6 +117,7 @@ Napi::Value HostWrap::Create(const Napi::CallbackInfo& info) {
   enet_socket_set_option(host_->socket, ENET_SOCKOPT_SNDBUF, kSocketBufferBytes);
   if (maxPeers > 1) godot_enet_socket_batch_receives(host_->socket);  // servers: recvmmsg
   generation_.assign(maxPeers, 0);
+  ledgers_.assign(maxPeers, SendLedger{});
   serviceErrors_ = 0;
   return Napi::Boolean::New(env, true);
 }
@@ -318,6 +321,7 @@ Napi::Value HostWrap::Counters(const Napi::CallbackInfo& info) {
   const GodotENetSocketStats* stats = godot_enet_socket_stats(host_->socket);
   result["serviceErrors"] = static_cast<double>(serviceErrors_);
   result["oversizedDropped"] = stats ? static_cast<double>(stats->oversizedDropped) : 0.0;
+  result["emptyDropped"] = stats ? static_cast<double>(stats->emptyDropped) : 0.0;
   result["receiveErrors"] = stats ? static_cast<double>(stats->receiveErrors) : 0.0;
   result["sendErrors"] = stats ? static_cast<double>(stats->sendErrors) : 0.0;
   result["interruptedCalls"] = stats ? static_cast<double>(stats->interruptedCalls) : 0.0;

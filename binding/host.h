@@ -68,6 +68,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   Napi::Value PeerAddress(const Napi::CallbackInfo& info);
   Napi::Value PeerPort(const Napi::CallbackInfo& info);
   Napi::Value PeerChannels(const Napi::CallbackInfo& info);
+  Napi::Value PeerQueuedBytes(const Napi::CallbackInfo& info);
 
   // The peer named by (slot, generation) in info[0], info[1], or nullptr if the handle is stale.
   ENetPeer* PeerAt(const Napi::CallbackInfo& info);
@@ -80,6 +81,13 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
 
   ENetHost* host_ = nullptr;
   std::vector<uint32_t> generation_;
+  // Bytes of each slot's packets that ENet still holds: reliable ones until acknowledged, unreliable
+  // ones until sent. Our packets point at their slot's entry and subtract themselves when ENet frees
+  // them (every one is freed by the time the slot's connection ends, at the latest by the reset).
+  struct SendLedger {
+    uint64_t queued = 0;
+  };
+  std::vector<SendLedger> ledgers_;
   Napi::Reference<Napi::Int32Array> eventsRef_;
   Napi::Reference<Napi::Array> packetsRef_;
   int32_t* events_ = nullptr;

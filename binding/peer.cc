@@ -15,6 +15,12 @@ ENetPeer* HostWrap::PeerAt(const Napi::CallbackInfo& info) {
 
 namespace {
 Napi::Value Stale(Napi::Env env) { return Napi::Number::New(env, HostWrap::kStalePeer); }
+
+// ENet frees a sent packet once it is acknowledged (reliable) or has left (unreliable).
+void ReleaseQueued(void* released) {
+  auto* packet = static_cast<ENetPacket*>(released);
+  static_cast<uint64_t*>(packet->userData)[0] -= packet->dataLength;
+}
 uint32_t U32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Uint32Value(); }
 }  // namespace
 
@@ -32,6 +38,10 @@ Napi::Value HostWrap::PeerSend(const Napi::CallbackInfo& info) {
   if (U32(info, 2) > peer->channelCount) return Napi::Number::New(env, kBadChannel);
   ENetPacket* packet = enet_packet_create(data.Data(), data.ByteLength(), flags);
   if (packet == nullptr) return Napi::Number::New(env, -1);
+  uint64_t* queued = &ledgers_[peer - host_->peers].queued;
+  *queued += packet->dataLength;
+  packet->userData = queued;
+  packet->freeCallback = ReleaseQueued;
   if (enet_peer_send(peer, channel, packet) < 0) {
     enet_packet_destroy(packet);  // on failure ENet did not take it
     return Napi::Number::New(env, -1);
@@ -139,4 +149,11 @@ Napi::Value HostWrap::PeerPort(const Napi::CallbackInfo& info) {
 Napi::Value HostWrap::PeerChannels(const Napi::CallbackInfo& info) {
   ENetPeer* peer = PeerAt(info);
   return Napi::Number::New(info.Env(), peer == nullptr ? 0 : static_cast<double>(peer->channelCount));
+}
+
+// peerQueuedBytes(slot, gen) -> bytes of this peer's packets ENet still holds (see HostWrap::ledgers_)
+Napi::Value HostWrap::PeerQueuedBytes(const Napi::CallbackInfo& info) {
+  ENetPeer* peer = PeerAt(info);
+  if (peer == nullptr) return Napi::Number::New(info.Env(), 0);
+  return Napi::Number::New(info.Env(), static_cast<double>(ledgers_[peer - host_->peers].queued));
 }

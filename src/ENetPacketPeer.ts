@@ -114,6 +114,7 @@ export class ENetPacketPeer extends PacketPeer {
   #address = '';
   #port = 0;
   #channels = 0;
+  #sendQueueLimit = 0;
   readonly #queue = new Queue<QueuedPacket>();
 
   /** @internal Peers are created by ENetConnection. */
@@ -225,6 +226,9 @@ export class ENetPacketPeer extends PacketPeer {
       reportError(`ENetPacketPeer.send: invalid channel ${channel} or flags ${flags}`);
       return GodotError.ERR_INVALID_PARAMETER;
     }
+    if (this.#sendQueueLimit > 0 && host.peerQueuedBytes(this.#slot, this.#gen) + packet.length > this.#sendQueueLimit) {
+      return GodotError.ERR_BUSY;
+    }
     const result = host.peerSend(this.#slot, this.#gen, channel, packet, flags);
     if (result === 0) return GodotError.OK;
     if (result === BAD_CHANNEL) {
@@ -233,6 +237,26 @@ export class ENetPacketPeer extends PacketPeer {
     }
     // Godot's off-by-one (G16): channel == channel count passes the check above and fails here.
     return GodotError.FAILED;
+  }
+
+  /**
+   * Node extra (backpressure): bytes of this peer's packets still held by ENet, reliable ones until the
+   * remote acknowledges them and unreliable ones until they are sent. A peer that stops reading (or
+   * whose link is down) shows up here long before its timeout.
+   */
+  getQueuedBytes(): number {
+    const host = this.#owner.nativeHost;
+    return !this.#active || host === null ? 0 : host.peerQueuedBytes(this.#slot, this.#gen);
+  }
+
+  /**
+   * Node extra (backpressure): from now on send() returns ERR_BUSY, and queues nothing, when the packet
+   * would take getQueuedBytes() past `bytes`. 0 (the default) = no limit, as in Godot.
+   */
+  setSendQueueLimit(bytes: number): void {
+    checkInt('ENetPacketPeer.setSendQueueLimit', 'bytes', bytes);
+    if (bytes < 0) throw new RangeError('ENetPacketPeer.setSendQueueLimit: bytes must be >= 0');
+    this.#sendQueueLimit = bytes;
   }
 
   /** Configures ENet's packet throttle and tells the remote (a reliable THROTTLE_CONFIGURE command). */

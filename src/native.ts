@@ -41,6 +41,8 @@ export interface NativeHost {
   peerAddress(slot: number, gen: number): string;
   peerPort(slot: number, gen: number): number;
   peerChannels(slot: number, gen: number): number;
+  /** Bytes of the peer's packets ENet still holds: reliable until acknowledged, unreliable until sent. */
+  peerQueuedBytes(slot: number, gen: number): number;
 }
 
 export interface NativeCounters {
@@ -48,6 +50,8 @@ export interface NativeCounters {
   serviceErrors: number;
   /** Datagrams longer than ENet's 4096-byte receive buffer, skipped. */
   oversizedDropped: number;
+  /** Zero-length datagrams, skipped (ENet would take one for "nothing more to read"). */
+  emptyDropped: number;
   /** Transient socket receive errors (ICMP reports and the like), skipped. */
   receiveErrors: number;
   /** Datagrams the kernel refused to send (no route, unreachable), dropped like a loss. */

@@ -4,7 +4,8 @@
  *  - Dual-stack IPv6 like Godot, but when the kernel has no IPv6 (or GODOT_ENET_IPV4_ONLY=1), it
  *    falls back to an AF_INET socket and translates ENet's IPv4-mapped addresses at the edge.
  *  - A datagram longer than ENet's buffer is skipped (-2) instead of failing the service call, and
- *    so are transient receive errors; each is counted.
+ *    so are transient receive errors; each is counted. So is an empty datagram: ENet would take its
+ *    length 0 for "nothing more to read" and end the receive round, so a stream of them starves it.
  *  - A send the kernel refuses (unreachable network, no route) drops that datagram like a loss
  *    instead of failing the whole service call for every other peer; counted too.
  *  - EINTR is retried.
@@ -218,6 +219,10 @@ static int take_batched(SocketInfo *info, ENetAddress *address, ENetBuffer *buff
     ReceiveBatch *batch = info->batch;
     unsigned i = batch->next++;
     size_t length = batch->messages[i].msg_len;
+    if (length == 0) {
+        info->stats.emptyDropped++;
+        return -2;
+    }
     if ((batch->messages[i].msg_hdr.msg_flags & MSG_TRUNC) || bufferCount < 1 || buffers[0].dataLength < length) {
         info->stats.oversizedDropped++;
         return -2;
@@ -290,6 +295,10 @@ int enet_socket_receive(ENetSocket socket, ENetAddress *address, ENetBuffer *buf
         }
         if (message.msg_flags & MSG_TRUNC) {
             if (info) info->stats.oversizedDropped++;
+            return -2;
+        }
+        if (received == 0) {
+            if (info) info->stats.emptyDropped++;
             return -2;
         }
         if (address != NULL) from_sockaddr(&storage, address);

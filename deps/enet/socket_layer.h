@@ -11,6 +11,7 @@ extern "C" {
 /* What the socket layer did with one host socket's traffic that ENet never hears about. */
 typedef struct GodotENetSocketStats {
     uint64_t oversizedDropped;   /* datagrams longer than ENet's 4096-byte buffer, skipped */
+    uint64_t emptyDropped;       /* zero-length datagrams, skipped (ENet would stop reading at one) */
     uint64_t receiveErrors;      /* transient receive errors (ICMP echoes, EINTR storms), skipped */
     uint64_t sendErrors;         /* datagrams the kernel refused to send (unreachable, no route), dropped */
     uint64_t interruptedCalls;   /* system calls retried after EINTR */
