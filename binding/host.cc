@@ -185,7 +185,13 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
       record[8] = static_cast<int32_t>(packet->dataLength);
       if (packet->dataLength >= kZeroCopyThreshold) {
         // Large: the Buffer is ENet's own allocation, freed with the packet when JS lets go of it.
-        packets.Set(packetCount, Napi::Buffer<uint8_t>::New(env, packet->data, packet->dataLength, FreePacket, packet));
+        auto buffer = Napi::Buffer<uint8_t>::New(env, packet->data, packet->dataLength, FreePacket, packet);
+        if (buffer.IsEmpty() || env.IsExceptionPending()) {
+          // JS can take nothing more (a worker being terminated): the packet is ours to free.
+          enet_packet_destroy(packet);
+          break;
+        }
+        packets.Set(packetCount, buffer);
         record[6] = static_cast<int32_t>(packetCount++);
       } else {
         record[7] = static_cast<int32_t>(arenaBytes);
@@ -200,13 +206,17 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   // Small packets share one Buffer per drain (JS takes views of it): one allocation instead of one each.
   if (!smallPackets_.empty()) {
     auto arena = Napi::Buffer<uint8_t>::New(env, arenaBytes);
-    uint8_t* at = arena.Data();
+    bool usable = !arena.IsEmpty() && !env.IsExceptionPending() && (arenaBytes == 0 || arena.Data() != nullptr);
+    uint8_t* at = usable ? arena.Data() : nullptr;
     for (ENetPacket* packet : smallPackets_) {
-      std::memcpy(at, packet->data, packet->dataLength);
-      at += packet->dataLength;
+      if (usable) {
+        std::memcpy(at, packet->data, packet->dataLength);
+        at += packet->dataLength;
+      }
       enet_packet_destroy(packet);
     }
     smallPackets_.clear();
+    if (!usable) return Napi::Number::New(env, 0);  // a dying environment: nothing more reaches JS
     packets.Set(0u, arena);
   }
   return Napi::Number::New(env, static_cast<double>(count));
