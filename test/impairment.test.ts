@@ -166,7 +166,7 @@ describe('reliable streams over lossy links arrive complete, byte-exact and in o
    * (patch 0003) towards a 16 s limit; the stream stalls behind such a command for 10-30 s, and the
    * peer is dropped at timeoutMinimum/timeoutMaximum while half its datagrams still get through.
    * Measured: disconnected after 0.25 MiB (10 s); with 30 % loss on the data path only, after 6 MiB.
-   * Proposed fix: tools/proposed-fixes/0012-rebase-retransmit-timeout.patch (re-base a command's
+   * Fixed by deps/enet/patches/0014-rebase-retransmit-timeout.patch (re-base a command's
    * limit on the current RTT estimate and never wait longer than it): then 4 MiB arrive in 88 s, no
    * disconnect, longest stall 4 s, and dead peers are still found as fast (test/mitigations.test.ts).
    */
