@@ -3,7 +3,7 @@
  * clients than slots, a spoofed-source CONNECT storm, a client that stops reading while the server keeps
  * sending, and 4095 peers at once. The server runs in a child process (tools/peer-process.ts) so that a
  * crash shows as one and its memory can be read; a legitimate client streams through it meanwhile.
- * The backpressure test is written against the API proposed in the README's Reliability section.
+ * Backpressure is ENetPacketPeer.getQueuedBytes() / setSendQueueLimit(), added for this (see its test).
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { ENetConnection, ENetPacketPeer, EventType, GodotError, PeerState } from '../src';
@@ -50,12 +50,12 @@ describe('a spoofed-source CONNECT storm (500 CONNECTs in 5 s from 256 addresses
   });
 
   /**
-   * Bug (a denial of service): every spoofed CONNECT that finds a free slot holds it as a half-open peer
-   * until ENet gives up on its VERIFY_CONNECT: sent at 0, 0.5, 1.5, 3.5, 7.5 and 15.5 s (the RTT estimate
-   * is the 500 ms default, and it doubles), the slot is freed only at timeoutMaximum, about 30 s. So about
-   * one spoofed CONNECT a second keeps Godot's default 32 slots full, and no real client can connect for
-   * as long as the storm lasts. Proposed fix: when no slot is free, reuse the
-   * oldest peer still in ACKNOWLEDGING_CONNECT (a SYN-cache eviction); a real client then completes its
+   * Regression (a denial of service found by the storm): every spoofed CONNECT that finds a free slot
+   * holds it as a half-open peer until ENet gives up on its VERIFY_CONNECT, sent at 0, 0.5, 1.5, 3.5, 7.5
+   * and 15.5 s (the RTT estimate is the 500 ms default, and it doubles); the slot was freed only at
+   * timeoutMaximum, about 30 s. So about one spoofed CONNECT a second kept Godot's default 32 slots full,
+   * and no real client could connect while the storm lasted (0 of 4 here). Fixed by patch 0013: when no
+   * slot is free, the half-open peer that has waited longest is reused; a real client completes its
    * handshake in one round trip, long before 31 more storm CONNECTs evict it.
    */
   test('real clients still get in while the storm lasts', () => {
@@ -78,20 +78,16 @@ describe('a client that stops reading while the server keeps sending', () => {
   }, 60_000);
 
   /**
-   * Backpressure, against the proposed API (not in the library yet, so this fails): ENet queues
-   * whatever send() is given, and a peer whose link is slower than the sender (its ACKs keep coming, so
-   * it never times out) makes the sender's memory grow without bound, with no way to see it from
-   * JavaScript (zpl's maximumWaitingData only limits the receiving side). Proposed, on ENetPacketPeer:
+   * Backpressure: ENet queues whatever send() is given, and a peer whose link is slower than the sender
+   * (its ACKs keep coming, so it never times out) made the sender's memory grow without bound, with no
+   * way to see it from JavaScript (zpl's maximumWaitingData only limits the receiving side). Hence, on
+   * ENetPacketPeer:
    *   getQueuedBytes(): bytes handed to send() that ENet still holds (reliable until acknowledged,
    *     unreliable until sent or dropped);
    *   setSendQueueLimit(bytes) (0 = no limit, the default): send() returns ERR_BUSY, and queues
    *     nothing, when the packet would take getQueuedBytes() past the limit.
    */
-  test('backpressure (proposed API): getQueuedBytes() shows what a stalled peer has not acknowledged; send() returns ERR_BUSY past setSendQueueLimit()', async () => {
-    interface ProposedPeer {
-      getQueuedBytes?: () => number;
-      setSendQueueLimit?: (bytes: number) => void;
-    }
+  test('backpressure: getQueuedBytes() shows what a stalled peer has not acknowledged; send() returns ERR_BUSY past setSendQueueLimit()', async () => {
     const server = new ENetConnection();
     const client = new ENetConnection();
     expect(server.createHostBound('127.0.0.1', 0, 4)).toBe(GodotError.OK);
@@ -121,10 +117,7 @@ describe('a client that stops reading while the server keeps sending', () => {
       }
       expect(serverPeer).not.toBeNull();
       const peer = serverPeer as unknown as ENetPacketPeer;
-      const api = peer as unknown as ProposedPeer;
-      expect(typeof api.getQueuedBytes).toBe('function');
-      expect(typeof api.setSendQueueLimit).toBe('function');
-      const queued = (): number => (api.getQueuedBytes as () => number).call(peer);
+      const queued = (): number => peer.getQueuedBytes();
       expect(queued()).toBe(0);
 
       // The client stops reading (no service, so no ACKs); the server queues 1 MB.
@@ -137,7 +130,7 @@ describe('a client that stops reading while the server keeps sending', () => {
       expect(queued()).toBe(100 * packet.length); // sent or not, none acknowledged
 
       // A cap below that: the next send is refused and nothing more is queued.
-      (api.setSendQueueLimit as (bytes: number) => void).call(peer, 512 * 1024);
+      peer.setSendQueueLimit(512 * 1024);
       expect(peer.send(0, packet, ENetPacketPeer.FLAG_RELIABLE)).toBe(GodotError.ERR_BUSY);
       expect(queued()).toBe(100 * packet.length);
 

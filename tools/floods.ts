@@ -394,7 +394,7 @@ export interface StalledOptions {
   seconds: number;
   /** Server-side timeouts for the peer. */
   timeouts?: Timeouts;
-  /** Proposed API: ENetPacketPeer.setSendQueueLimit(bytes) on the server's peer, if it exists. */
+  /** ENetPacketPeer.setSendQueueLimit(bytes) on the server's peer. */
   queueLimit?: number;
   /** Repeat connect, push, stall, drop this many times against the same server (a leak shows as RSS
    *  that keeps climbing from cycle to cycle). */
@@ -406,7 +406,7 @@ export interface StalledSample {
   rss: number;
   sent: number;
   refused: number;
-  /** Proposed API: ENetPacketPeer.getQueuedBytes() (null: not in this build). */
+  /** ENetPacketPeer.getQueuedBytes() (null: not in this build). */
   queuedBytes: number | null;
   state: number;
 }

@@ -226,7 +226,7 @@ export async function lossyLargeUnreliable(seconds = 8, loss = 0.1): Promise<Los
   }
 }
 
-/** Whether this build has the proposed backpressure API on ENetPacketPeer. */
+/** Whether this build has the backpressure API on ENetPacketPeer (getQueuedBytes, setSendQueueLimit). */
 export function backpressureApiPresent(): boolean {
   const proto = ENetPacketPeer.prototype as unknown as Record<string, unknown>;
   return typeof proto.getQueuedBytes === 'function' && typeof proto.setSendQueueLimit === 'function';

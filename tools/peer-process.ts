@@ -107,7 +107,7 @@ async function server(): Promise<void> {
     pushStartedAt = Date.now();
     return {};
   });
-  // Proposed API (see README "Reliability"): a per-peer cap on queued bytes, past which send() refuses.
+  // Backpressure: a per-peer cap on queued bytes, past which send() refuses (ERR_BUSY).
   let queueLimit: number | null = options.queueLimit ?? null;
   const applyQueueLimit = (peer: ENetPacketPeer): boolean => {
     const api = peer as unknown as { setSendQueueLimit?: (bytes: number) => void };
