@@ -235,8 +235,8 @@ describe('regression: lost unreliable fragments must not make a peer deaf (ENet 
    * 513/800, dropped after 12 s). Fixed by patch 0009; upstream libenet 1.3.17 has the same bug (see
    * test/net-fuzz.test.ts for the crafted-datagram version).
    */
-  test('64 KiB unreliable packets at 10 % loss for 8 s: the reliable stream next to them never stalls', async () => {
-    const r = await lossyLargeUnreliable(8, 0.1);
+  test('64 KiB unreliable packets at 10 % loss for 6 s (37.5 MiB): the reliable stream next to them never stalls', async () => {
+    const r = await lossyLargeUnreliable(6, 0.1);
     console.log(`64 KiB unreliable at 10 % loss: ${r.unreliableSent} sent (${((r.unreliableSent * 64) / 1024).toFixed(1)} MiB); ` +
       `reliable ${r.reliableGot}/${r.reliableSent} received, longest reliable gap ${r.longestReliableGapMs} ms; ${r.disconnected || 'no disconnect'}`);
     expect(r.disconnected).toBe('');
