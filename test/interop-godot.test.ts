@@ -526,7 +526,11 @@ describe('our client, an emulated Godot 4 server', () => {
     expect(s.py.events.filter((e) => e.ev === 'datagram')).toEqual([]);
     client.poll();
     await s.py.waitEvent((e) => e.ev === 'datagram', DEADLINE);
-    expect(capturedCommands(s.py).map((c) => c.type)).toEqual([ENET_CMD.CONNECT]);
+    // poll() drains like Godot's (service(0) until nothing is left), so when the
+    // server answers fast the same poll may already ACK the VERIFY_CONNECT.
+    const types = capturedCommands(s.py).map((c) => c.type);
+    expect(types[0]).toBe(ENET_CMD.CONNECT);
+    expect(types.filter((t) => t === ENET_CMD.CONNECT)).toHaveLength(1);
   });
 
   test("the emulated server's disconnect: peer_disconnected(1) and DISCONNECTED", async () => {
