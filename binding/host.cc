@@ -10,8 +10,9 @@
 namespace {
 
 // Received packets at least this large reach JS as external Buffers over ENet's own allocation; smaller
-// ones are copied into a per-drain arena, which costs less than a Buffer each.
-constexpr size_t kZeroCopyThreshold = 256;
+// ones are copied into a per-drain arena. An external Buffer costs a finalizer, a global handle and GC
+// bookkeeping (measured: 1 KiB echoes ran 25 % faster copied), so only fragmented packets skip the copy.
+constexpr size_t kZeroCopyThreshold = 4096;
 
 // Servers see bursts (thousands of CONNECTs at once); ENet's 256 KiB socket buffers hold only about
 // 500 small datagrams, so ask for more. The kernel caps it at net.core.[rw]mem_max.
@@ -156,6 +157,10 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   // nothing left sends them now and reads whatever else arrived meanwhile. Without I/O (`timeout` < 0)
   // only the events ENet already holds are taken.
   bool io = timeout >= 0;
+  // Events still queued from a drain that stopped at capacity are handed over without I/O: a send pass
+  // now would send the replies JS made to the first part of that batch without those to the rest,
+  // splitting what would have left as one datagram per peer into two.
+  if (!enet_list_empty(&host_->dispatchQueue)) io = false;
   auto wait = static_cast<enet_uint32>(io ? timeout : 0);
   while (count < eventCapacity_) {
     int result = io ? enet_host_service(host_, &event, wait) : enet_host_check_events(host_, &event);
