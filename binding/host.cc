@@ -4,6 +4,7 @@
 
 #include "addon.h"
 #include "compressors.h"
+#include "enet_impl.h"
 #include "socket_layer.h"
 
 
@@ -152,10 +153,11 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   smallPackets_.clear();
   size_t count = 0;
   ENetEvent event;
-  // enet_host_service returns at its first event, before its final send pass, so ACKs and replies it
-  // has just queued would wait for the next call. Servicing again (without waiting) until it has
-  // nothing left sends them now and reads whatever else arrived meanwhile. Without I/O (`timeout` < 0)
-  // only the events ENet already holds are taken.
+  // One full enet_host_service (send, receive, send, dispatch), then keep reading whatever else has
+  // arrived without its send passes: each of those scans every peer slot, and ACKs are better sent
+  // with the replies JS is about to queue. They leave at the next service call (the one that returns
+  // EVENT_NONE in a Godot-style loop) or flush. Without I/O (`timeout` < 0) only the events ENet already
+  // holds are taken.
   bool io = timeout >= 0;
   // Events still queued from a drain that stopped at capacity are handed over without I/O: a send pass
   // now would send the replies JS made to the first part of that batch without those to the rest,
@@ -163,7 +165,9 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   if (!enet_list_empty(&host_->dispatchQueue)) io = false;
   auto wait = static_cast<enet_uint32>(io ? timeout : 0);
   while (count < eventCapacity_) {
-    int result = io ? enet_host_service(host_, &event, wait) : enet_host_check_events(host_, &event);
+    int result = !io ? enet_host_check_events(host_, &event)
+                 : count == 0 ? enet_host_service(host_, &event, wait)
+                              : godot_enet_host_receive(host_, &event);
     wait = 0;
     if (result < 0) {
       // zpl reports passing trouble (a bad datagram, say) this way; the host is still fine, so
