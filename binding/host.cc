@@ -54,6 +54,7 @@ Napi::Function HostWrap::Define(Napi::Env env) {
       InstanceMethod<&HostWrap::Unwatch>("unwatch"),
       InstanceMethod<&HostWrap::KeepAlive>("keepAlive"),
       InstanceMethod<&HostWrap::PeerSend>("peerSend"),
+      InstanceMethod<&HostWrap::PeersSend>("peersSend"),
       InstanceMethod<&HostWrap::PeerDisconnect>("peerDisconnect"),
       InstanceMethod<&HostWrap::PeerReset>("peerReset"),
       InstanceMethod<&HostWrap::PeerPing>("peerPing"),

@@ -57,6 +57,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
 
   // peer.cc
   Napi::Value PeerSend(const Napi::CallbackInfo& info);
+  Napi::Value PeersSend(const Napi::CallbackInfo& info);
   Napi::Value PeerDisconnect(const Napi::CallbackInfo& info);
   Napi::Value PeerReset(const Napi::CallbackInfo& info);
   Napi::Value PeerPing(const Napi::CallbackInfo& info);
@@ -72,6 +73,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
 
   // The peer named by (slot, generation) in info[0], info[1], or nullptr if the handle is stale.
   ENetPeer* PeerAt(const Napi::CallbackInfo& info);
+  int SendCopy(ENetPeer* peer, enet_uint8 channel, const uint8_t* bytes, size_t length, enet_uint32 flags);
   // The connection in this slot is over: handles to it become stale.
   void EndConnection(ENetPeer* peer);
   // Moves ready events into the shared buffer; runs socket I/O first when `timeout` >= 0.

@@ -36,17 +36,42 @@ Napi::Value HostWrap::PeerSend(const Napi::CallbackInfo& info) {
   enet_uint32 flags = U32(info, 4);
   if (env.IsExceptionPending()) return env.Undefined();
   if (U32(info, 2) > peer->channelCount) return Napi::Number::New(env, kBadChannel);
-  ENetPacket* packet = enet_packet_create(data.Data(), data.ByteLength(), flags);
-  if (packet == nullptr) return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, SendCopy(peer, channel, data.Data(), data.ByteLength(), flags));
+}
+
+// peersSend(targets: Int32Array of (slot, gen) pairs, channel, data: Uint8Array, flags) -> how many of
+// the peers queued the packet. A multi-target send in one call: each peer gets its own copy, as with
+// peerSend, so that its send ledger stays exact. Stale handles and peers that refuse are skipped.
+Napi::Value HostWrap::PeersSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (host_ == nullptr || !info[0].IsTypedArray() || !info[2].IsTypedArray()) return Napi::Number::New(env, 0);
+  auto targets = info[0].As<Napi::Int32Array>();
+  auto channel = static_cast<enet_uint8>(U32(info, 1));
+  auto data = info[2].As<Napi::Uint8Array>();
+  enet_uint32 flags = U32(info, 3);
+  if (env.IsExceptionPending() || targets.TypedArrayType() != napi_int32_array) return Napi::Number::New(env, 0);
+  uint32_t queued = 0;
+  for (size_t i = 0; i + 1 < targets.ElementLength(); i += 2) {
+    auto slot = static_cast<uint32_t>(targets[i]);
+    if (slot >= host_->peerCount || generation_[slot] != static_cast<uint32_t>(targets[i + 1])) continue;
+    if (SendCopy(&host_->peers[slot], channel, data.Data(), data.ByteLength(), flags) == 0) ++queued;
+  }
+  return Napi::Number::New(env, queued);
+}
+
+// Queues a copy of the bytes to the peer, counted in its send ledger: 0, or -1 if ENet refused it.
+int HostWrap::SendCopy(ENetPeer* peer, enet_uint8 channel, const uint8_t* bytes, size_t length, enet_uint32 flags) {
+  ENetPacket* packet = enet_packet_create(bytes, length, flags);
+  if (packet == nullptr) return -1;
   uint64_t* queued = &ledgers_[peer - host_->peers].queued;
   *queued += packet->dataLength;
   packet->userData = queued;
   packet->freeCallback = ReleaseQueued;
   if (enet_peer_send(peer, channel, packet) < 0) {
-    enet_packet_destroy(packet);  // on failure ENet did not take it
-    return Napi::Number::New(env, -1);
+    enet_packet_destroy(packet);  // on failure ENet did not take it (its free callback settles the ledger)
+    return -1;
   }
-  return Napi::Number::New(env, 0);
+  return 0;
 }
 
 // peerDisconnect(slot, gen, data, how): how 0 = graceful, 1 = after queued data, 2 = now (no event follows)

@@ -385,6 +385,32 @@ export class ENetConnection implements PeerOwner {
   }
 
   /**
+   * Node extra: queues `packet` to each of `peers` in one native call (a multi-target send; each peer
+   * gets its own copy, exactly as from `peer.send`). Peers no longer active or over their send queue
+   * limit are skipped, as are those that refuse it (a channel they do not have). Returns how many peers
+   * queued the packet. A peer of another connection is a programming error: TypeError.
+   */
+  sendMany(peers: Iterable<ENetPacketPeer>, channel: number, packet: Uint8Array, flags: number): number {
+    checkInt('ENetConnection.sendMany', 'channel', channel);
+    checkBytes('ENetConnection.sendMany', 'packet', packet);
+    checkInt('ENetConnection.sendMany', 'flags', flags);
+    const targets: number[] = [];
+    for (const peer of peers) {
+      if (!(peer instanceof ENetPacketPeer) || !peer.belongsTo(this)) {
+        throw new TypeError('ENetConnection.sendMany: every peer must be an ENetPacketPeer of this connection');
+      }
+      if (peer.isActive() && peer.hasRoomFor(packet.length)) targets.push(peer.slot, peer.generation);
+    }
+    const host = this.#requireHost('sendMany');
+    if (host === null) return 0;
+    if (channel < 0 || (flags & ~FLAG_ALLOWED) !== 0) {
+      reportError(`ENetConnection.sendMany: invalid channel ${channel} or flags ${flags}`);
+      return 0;
+    }
+    return targets.length === 0 ? 0 : host.peersSend(Int32Array.from(targets), channel, packet, flags);
+  }
+
+  /**
    * Compresses every datagram the host sends from now on, and decodes compressed datagrams it
    * receives, in `mode` (replacing any previous mode). The remote must use the same mode: there is no
    * negotiation, and a datagram that does not decode is dropped. Each datagram is compressed on its

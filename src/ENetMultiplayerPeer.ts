@@ -333,7 +333,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       const host = this.#hosts.get(0);
       if (host === undefined) return GodotError.ERR_BUG;
       if (target === 0) host.broadcast(channel, data, flags);
-      else if (target < 0) this.#sendToAllBut(-target, channel, data, flags);
+      else if (target < 0) this.#sendToAllBut(host, -target, channel, data, flags);
       else this.#send(this.#peers.get(target), channel, data, flags);
       this.#flush(host);
     } else if (this.#mode === Mode.CLIENT) {
@@ -371,8 +371,12 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     });
   }
 
-  #sendToAllBut(exclude: number, channel: number, data: Uint8Array, flags: number): void {
-    for (const [id, peer] of this.#peers) if (id !== exclude) this.#send(peer, channel, data, flags);
+  // One native call for all the targets (ENetConnection.sendMany); a refusal is reported, as by #send.
+  #sendToAllBut(host: ENetConnection, exclude: number, channel: number, data: Uint8Array, flags: number): void {
+    const targets: ENetPacketPeer[] = [];
+    for (const [id, peer] of this.#peers) if (id !== exclude) targets.push(peer);
+    const refused = targets.length - host.sendMany(targets, channel, data, flags);
+    if (refused > 0) reportError(`ENetMultiplayerPeer.putPacket: ${refused} peer(s) did not take the packet on channel ${channel}`);
   }
 
   // A send ENet refuses is reported, never returned: Godot's put_packet returns OK regardless (G7).

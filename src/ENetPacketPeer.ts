@@ -146,6 +146,18 @@ export class ENetPacketPeer extends PacketPeer {
     return this.#gen;
   }
 
+  /** @internal True if `owner` is the connection this peer belongs to. */
+  belongsTo(owner: PeerOwner): boolean {
+    return this.#owner === owner;
+  }
+
+  /** @internal False when `bytes` more would pass the limit set with setSendQueueLimit. */
+  hasRoomFor(bytes: number): boolean {
+    if (this.#sendQueueLimit === 0) return true;
+    const host = this.#owner.nativeHost;
+    return host !== null && host.peerQueuedBytes(this.#slot, this.#gen) + bytes <= this.#sendQueueLimit;
+  }
+
   /** @internal The connection is over: called by ENetConnection. */
   markInactive(): void {
     this.#active = false;
@@ -226,9 +238,7 @@ export class ENetPacketPeer extends PacketPeer {
       reportError(`ENetPacketPeer.send: invalid channel ${channel} or flags ${flags}`);
       return GodotError.ERR_INVALID_PARAMETER;
     }
-    if (this.#sendQueueLimit > 0 && host.peerQueuedBytes(this.#slot, this.#gen) + packet.length > this.#sendQueueLimit) {
-      return GodotError.ERR_BUSY;
-    }
+    if (!this.hasRoomFor(packet.length)) return GodotError.ERR_BUSY;
     const result = host.peerSend(this.#slot, this.#gen, channel, packet, flags);
     if (result === 0) return GodotError.OK;
     if (result === BAD_CHANNEL) {

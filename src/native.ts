@@ -30,6 +30,7 @@ export interface NativeHost {
   keepAlive(keep: boolean): void;
 
   peerSend(slot: number, gen: number, channel: number, data: Uint8Array, flags: number): number;
+  peersSend(targets: Int32Array, channel: number, data: Uint8Array, flags: number): number;
   peerDisconnect(slot: number, gen: number, data: number, how: 0 | 1 | 2): number;
   peerReset(slot: number, gen: number): number;
   peerPing(slot: number, gen: number): number;

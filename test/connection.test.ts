@@ -453,6 +453,54 @@ describe('flush', () => {
   });
 });
 
+describe('sendMany (Node extra: a multi-target send in one native call)', () => {
+  test('queues one copy to each listed peer, counted in its send ledger, and nothing to the others', async () => {
+    const { server, pairs } = await serverWithClients(3);
+    const all = [server, ...pairs.map((p) => p.client)];
+    const targets = [pairs[0].serverPeer, pairs[2].serverPeer];
+    expect(reportsNothing(() => server.host.sendMany(targets, 1, Buffer.from('some'), FLAG_RELIABLE))).toBe(2);
+    expect(pairs.map((p) => p.serverPeer.getQueuedBytes())).toEqual([4, 0, 4]);
+    for (const pair of [pairs[0], pairs[2]]) {
+      expect(await nextEvent(pair.client, EVENT_RECEIVE, all)).toEqual([EVENT_RECEIVE, pair.clientPeer, 0, 1]);
+      expect(pair.clientPeer.getPacketFlags()).toBe(FLAG_RELIABLE);
+      expect(pair.clientPeer.getPacket().toString()).toBe('some');
+    }
+    await pumpFor(all, 100);
+    expect(pairs.map((p) => p.clientPeer.getAvailablePacketCount())).toEqual([0, 0, 0]);
+    expect(pairs[1].client.find(EVENT_RECEIVE)).toEqual([]);
+    expect(pairs.map((p) => p.serverPeer.getQueuedBytes())).toEqual([0, 0, 0]); // acknowledged
+  });
+
+  test('skips inactive peers, peers over their send queue limit and peers that refuse the channel', async () => {
+    const server = new Endpoint(boundHost({ maxChannels: 4 }));
+    const pairs: Pair[] = [];
+    for (let i = 0; i < 3; i++) pairs.push(await connectClient(server, { channels: 4 }, pairs.map((p) => p.client)));
+    const peers = pairs.map((p) => p.serverPeer);
+    peers[0].reset();
+    peers[1].setSendQueueLimit(2);
+    expect(server.host.sendMany(peers, 0, Buffer.from('abc'), FLAG_RELIABLE)).toBe(1);
+    expect(peers.map((p) => p.getQueuedBytes())).toEqual([0, 0, 3]);
+    // Channel 4 of 4 passes the range check (as broadcast's does, G16) and every peer refuses it.
+    expect(reportsNothing(() => server.host.sendMany(peers.slice(1), 4, Buffer.from('x'), 0))).toBe(0);
+    expect(server.host.sendMany([], 0, Buffer.from('x'), 0)).toBe(0);
+  });
+
+  test('wrong arguments throw or report, and a destroyed host sends nothing', async () => {
+    const pair = await connectPair();
+    const other = await connectPair();
+    const host = pair.server.host;
+    expect(() => host.sendMany([other.serverPeer], 0, Buffer.from('x'), 0)).toThrow(TypeError);
+    expect(() => host.sendMany([{} as ENetPacketPeer], 0, Buffer.from('x'), 0)).toThrow(TypeError);
+    expect(() => host.sendMany([pair.serverPeer], 0, 'x' as unknown as Buffer, 0)).toThrow(TypeError);
+    expect(() => host.sendMany([pair.serverPeer], 0.5, Buffer.from('x'), 0)).toThrow(TypeError);
+    expect(reportsError(() => host.sendMany([pair.serverPeer], -1, Buffer.from('x'), 0))).toBe(0);
+    expect(reportsError(() => host.sendMany([pair.serverPeer], 0, Buffer.from('x'), 4))).toBe(0);
+    expect(pair.serverPeer.getQueuedBytes()).toBe(0);
+    host.destroy();
+    expect(reportsError(() => host.sendMany([pair.serverPeer], 0, Buffer.from('x'), 0))).toBe(0);
+  });
+});
+
 describe('broadcast', () => {
   test('reaches every connected peer, on the channel and with the flags given', async () => {
     const { server, pairs } = await serverWithClients(3);

@@ -296,8 +296,9 @@ export async function spoofedStorm(options: StormOptions): Promise<StormResult> 
     let sent = 0;
     let probesTried = 0;
     const stormStart = Date.now();
-    // Probes every second, the first once the storm is a second old (its slots long taken).
-    let nextProbe = stormStart + 1000;
+    // A probe per second of storm (counted in CONNECTs sent, so that a stalled test machine cannot skip
+    // one), the first once the storm is a second old (its slots long taken).
+    let nextProbeAt = options.rate;
     while (sent < options.connects && server.exit === null) {
       const due = Math.min(options.connects, Math.floor(((Date.now() - stormStart) * options.rate) / 1000));
       while (sent < due) {
@@ -308,8 +309,8 @@ export async function spoofedStorm(options: StormOptions): Promise<StormResult> 
         socket.send(Buffer.concat([header, cmd]), port, '127.0.0.1');
         sent++;
       }
-      if (Date.now() >= nextProbe) {
-        nextProbe = Date.now() + 1000;
+      if (sent >= nextProbeAt && sent < options.connects) {
+        nextProbeAt += options.rate;
         probes.push(new Probe(port, [32, 1000, 2000]));
         probesTried++;
       }
@@ -325,7 +326,7 @@ export async function spoofedStorm(options: StormOptions): Promise<StormResult> 
     let recoveryMs: number | null = null;
     const recoverDeadline = stormEnd + recoverSeconds * 1000;
     const stormProbes = probes.slice();
-    nextProbe = recoverSeconds > 0 ? Date.now() : Infinity;
+    let nextProbe = recoverSeconds > 0 ? Date.now() : Infinity;
     const probesDeadline = Date.now() + 3000;
     while (server.exit === null && (Date.now() < recoverDeadline || (stormProbes.some((p) => p.result === 'pending') && Date.now() < probesDeadline))) {
       if (recoveryMs === null && Date.now() >= nextProbe) {
