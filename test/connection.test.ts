@@ -41,23 +41,8 @@ const NONE_RESULT = [EVENT_NONE, null, 0, 0];
 const ERROR_RESULT = [EVENT_ERROR, null, 0, 0];
 
 const errors = captureErrors();
+const { reportsError, reportsNothing } = errors;
 destroyHostsAfterEach();
-
-/** Expects `fn` to report at least one error (Godot's ERR_FAIL_* print) and returns its result. */
-function reportsError<T>(fn: () => T): T {
-  errors.take();
-  const result = fn();
-  expect(errors.take().length).toBeGreaterThan(0);
-  return result;
-}
-
-/** Expects `fn` not to report any error and returns its result. */
-function reportsNothing<T>(fn: () => T): T {
-  errors.take();
-  const result = fn();
-  expect(errors.take()).toEqual([]);
-  return result;
-}
 
 /** A server with `count` clients connected to it. */
 async function serverWithClients(count: number, serverOptions = {}): Promise<{ server: Endpoint; pairs: Pair[] }> {

@@ -9,6 +9,7 @@ import { randomBytes } from 'crypto';
 import { ENetConnection, EventType, HostStatistic } from '../src/ENetConnection';
 import { ENetPacketPeer, PeerState, PeerStatistic } from '../src/ENetPacketPeer';
 import { GodotError, setErrorReporter } from '../src/errors';
+import { Got, RecordingHost } from './helpers/recording-host';
 import {
   ENET_FLAG,
   PyDatagramEvent,
@@ -30,56 +31,6 @@ const reported: string[] = [];
 setErrorReporter((message) => {
   reported.push(message);
 });
-
-interface Got {
-  peer: ENetPacketPeer;
-  channel: number;
-  flags: number;
-  data: Buffer;
-}
-
-/** Our side: one ENetConnection, serviced by `pump` until it has no more events, every event recorded. */
-class Ours {
-  readonly conn = new ENetConnection();
-  readonly connects: Array<{ peer: ENetPacketPeer; data: number }> = [];
-  readonly disconnects: Array<{ peer: ENetPacketPeer; data: number; at: number }> = [];
-  readonly received: Got[] = [];
-  errorEvents = 0;
-
-  readonly pump = (): void => {
-    for (;;) {
-      const [type, peer, data, channel] = this.conn.service(0);
-      if (type === EventType.EVENT_NONE) return;
-      if (type === EventType.EVENT_ERROR) {
-        this.errorEvents++;
-        return;
-      }
-      if (peer === null) throw new Error(`event ${type} without a peer`);
-      if (type === EventType.EVENT_CONNECT) this.connects.push({ peer, data });
-      else if (type === EventType.EVENT_DISCONNECT) this.disconnects.push({ peer, data, at: Date.now() });
-      else if (type === EventType.EVENT_RECEIVE) {
-        const flags = peer.getPacketFlags();
-        const bytes = peer.getPacket();
-        if (peer.getPacketError() !== GodotError.OK) throw new Error('queued packet could not be read');
-        this.received.push({ peer, channel, flags, data: bytes });
-      }
-    }
-  };
-
-  /** Received packets not yet taken, filtered; `take` removes them. */
-  take(pred: (g: Got) => boolean): Got[] {
-    const out: Got[] = [];
-    for (let i = 0; i < this.received.length; ) {
-      if (pred(this.received[i])) out.push(...this.received.splice(i, 1));
-      else i++;
-    }
-    return out;
-  }
-
-  destroy(): void {
-    if (this.conn.getCounters() !== null) this.conn.destroy();
-  }
-}
 
 const isReceive = (e: PyEvent): e is PyReceiveEvent => e.ev === 'receive';
 
@@ -166,7 +117,7 @@ function expectKind(kind: Kind, sentChannel: number, got: { channel: number; fla
 }
 
 /** Every kind on every channel, one packet at a time (each waited for): ours -> python, then back. */
-async function eachKindOneByOne(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
+async function eachKindOneByOne(ours: RecordingHost, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
   for (const channel of CHANNELS) {
     for (const kind of KINDS) {
       const data = randomBytes(kind.size);
@@ -208,7 +159,7 @@ function burst(): Array<{ kind: Kind; channel: number; data: Buffer }> {
  * reliable commands first, so an unreliable packet queued before a multi-datagram reliable one on
  * the same channel reached the receiver behind that channel's reliable sequence and was discarded.
  */
-async function burstOursToPython(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
+async function burstOursToPython(ours: RecordingHost, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
   const sent = burst();
   await oursFullThrottle([ourPeer], ours.pump);
   for (const s of sent) expect(ourPeer.send(s.channel, s.data, s.kind.flags)).toBe(GodotError.OK);
@@ -242,7 +193,7 @@ function expectSequenced(sent: Array<{ kind: Kind; channel: number; data: Buffer
   }
 }
 
-async function burstPythonToOurs(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
+async function burstPythonToOurs(ours: RecordingHost, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
   const sent = burst();
   await pyFullThrottle(py, pyPeerKey, ours.pump);
   await py.request({
@@ -264,7 +215,7 @@ async function burstPythonToOurs(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer
   ours.take((g) => sent.some((s) => s.data.equals(g.data)));
 }
 
-async function oneMiBBothWays(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
+async function oneMiBBothWays(ours: RecordingHost, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number): Promise<void> {
   const size = 1 << 20;
   const out = randomBytes(size);
   expect(ourPeer.send(2, out, RELIABLE)).toBe(GodotError.OK);
@@ -283,7 +234,7 @@ async function oneMiBBothWays(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, p
   expect(g.channel).toBe(3);
 }
 
-async function streamBothWays(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number, count: number): Promise<void> {
+async function streamBothWays(ours: RecordingHost, ourPeer: ENetPacketPeer, py: PyPeer, pyPeerKey: number, count: number): Promise<void> {
   const body = Buffer.from('0123456789abcdef');
   // ours -> python, channel 1
   const from = py.events.length;
@@ -317,7 +268,7 @@ async function streamBothWays(ours: Ours, ourPeer: ENetPacketPeer, py: PyPeer, p
 // ---------------------------------------------------------------------------------------------------
 
 describe('ours as server, upstream ENet (python3-enet) as client', () => {
-  const ours = new Ours();
+  const ours = new RecordingHost();
   let py: PyPeer;
   let port = 0;
   let ourPeer: ENetPacketPeer;
@@ -439,7 +390,7 @@ describe('ours as server, upstream ENet (python3-enet) as client', () => {
 });
 
 describe('upstream ENet (python3-enet) as server, ours as client', () => {
-  const ours = new Ours();
+  const ours = new RecordingHost();
   let py: PyPeer;
   let pyPort = 0;
   let ourPeer: ENetPacketPeer;
@@ -532,7 +483,7 @@ function compressible(size: number): Buffer {
 
 describe('range coder (COMPRESS_RANGE_CODER against upstream enet_host_compress_with_range_coder)', () => {
   test('ours as server: both directions, including fragmented packets, compressed on the wire', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const py = await PyPeer.start();
     try {
       expect(ours.conn.createHostBound('*', 0, 4)).toBe(GodotError.OK);
@@ -551,7 +502,7 @@ describe('range coder (COMPRESS_RANGE_CODER against upstream enet_host_compress_
   }, 40000);
 
   test('ours as client: both directions, including fragmented packets, compressed on the wire', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const py = await PyPeer.start();
     try {
       expect(ours.conn.createHost(1)).toBe(GodotError.OK);
@@ -572,7 +523,7 @@ describe('range coder (COMPRESS_RANGE_CODER against upstream enet_host_compress_
   }, 40000);
 });
 
-async function checkCompressedBothWays(ours: Ours, peer: ENetPacketPeer, py: PyPeer, key: number): Promise<void> {
+async function checkCompressedBothWays(ours: RecordingHost, peer: ENetPacketPeer, py: PyPeer, key: number): Promise<void> {
   const small = Buffer.alloc(1200, 0x41); // one datagram, highly compressible
   const big = compressible(200_000); // ~147 fragments
 
@@ -641,7 +592,7 @@ describe('a vanished upstream peer is detected with default timeouts', () => {
     4 * peer.getStatistic(PeerStatistic.PEER_ROUND_TRIP_TIME_VARIANCE);
 
   async function serverCase(how: 'freeze' | 'SIGKILL'): Promise<{ seconds: number; rto: number }> {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const py = await PyPeer.start();
     try {
       expect(ours.conn.createHostBound('*', 0, 4)).toBe(GodotError.OK);
@@ -674,7 +625,7 @@ describe('a vanished upstream peer is detected with default timeouts', () => {
   }
 
   async function clientCase(how: 'freeze' | 'SIGKILL'): Promise<{ seconds: number; rto: number }> {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const py = await PyPeer.start();
     try {
       expect(ours.conn.createHost(1)).toBe(GodotError.OK);

@@ -13,6 +13,7 @@ import * as path from 'path';
 import { ENetConnection, EventType, HostStatistic } from '../src/ENetConnection';
 import { ENetPacketPeer, PeerState, PeerStatistic } from '../src/ENetPacketPeer';
 import { GodotError, setErrorReporter } from '../src/errors';
+import { Got, RecordingHost } from './helpers/recording-host';
 import {
   CMD,
   EnetWireClient,
@@ -50,64 +51,6 @@ afterEach(() => {
   reported.length = 0;
 });
 
-interface Got {
-  peer: ENetPacketPeer;
-  channel: number;
-  flags: number;
-  data: Buffer;
-}
-
-/** Our side: one ENetConnection, serviced until it has no more events, every event recorded. */
-class Ours {
-  readonly conn = new ENetConnection();
-  readonly connects: Array<{ peer: ENetPacketPeer; data: number }> = [];
-  readonly disconnects: Array<{ peer: ENetPacketPeer; data: number; at: number }> = [];
-  readonly received: Got[] = [];
-  errorEvents = 0;
-  serviceCalls = 0;
-
-  readonly pump = (): void => {
-    while (this.step() > EventType.EVENT_NONE);
-  };
-
-  /** One service(0) call, its event recorded; returns the event type. */
-  step(): EventType {
-    this.serviceCalls++;
-    const [type, peer, data, channel] = this.conn.service(0);
-    this.record(type, peer, data, channel);
-    return type;
-  }
-
-  private record(type: EventType, peer: ENetPacketPeer | null, data: number, channel: number): void {
-    if (type === EventType.EVENT_NONE) return;
-    if (type === EventType.EVENT_ERROR) {
-      this.errorEvents++;
-      return;
-    }
-    if (peer === null) throw new Error(`event ${type} without a peer`);
-    if (type === EventType.EVENT_CONNECT) this.connects.push({ peer, data });
-    else if (type === EventType.EVENT_DISCONNECT) this.disconnects.push({ peer, data, at: Date.now() });
-    else if (type === EventType.EVENT_RECEIVE) {
-      const flags = peer.getPacketFlags();
-      const bytes = peer.getPacket();
-      this.received.push({ peer, channel, flags, data: bytes });
-    }
-  }
-
-  take(pred: (g: Got) => boolean): Got[] {
-    const out: Got[] = [];
-    for (let i = 0; i < this.received.length; ) {
-      if (pred(this.received[i])) out.push(...this.received.splice(i, 1));
-      else i++;
-    }
-    return out;
-  }
-
-  destroy(): void {
-    if (this.conn.getCounters() !== null) this.conn.destroy();
-  }
-}
-
 const isReceive = (e: PyEvent): e is PyReceiveEvent => e.ev === 'receive';
 
 /**
@@ -126,7 +69,7 @@ async function pyFullThrottle(py: PyPeer, key: number, pump: () => void = () => 
 }
 
 /** A python client connected to our server `ours`. */
-async function pyClient(ours: Ours, opts: { mtu?: number; data?: number; channels?: number } = {}): Promise<{ py: PyPeer; key: number; peer: ENetPacketPeer }> {
+async function pyClient(ours: RecordingHost, opts: { mtu?: number; data?: number; channels?: number } = {}): Promise<{ py: PyPeer; key: number; peer: ENetPacketPeer }> {
   const py = await PyPeer.start();
   await py.request({ op: 'host', bind: null, port: 0, peers: 2 });
   if (opts.mtu !== undefined) {
@@ -145,7 +88,7 @@ async function pyClient(ours: Ours, opts: { mtu?: number; data?: number; channel
 }
 
 /** Sends `count` numbered reliable messages from python and checks they all arrive at ours, in order. */
-async function pyStream(ours: Ours, py: PyPeer, key: number, channel: number, count: number, start: number,
+async function pyStream(ours: RecordingHost, py: PyPeer, key: number, channel: number, count: number, start: number,
   during: () => void = () => undefined, ms = 20000): Promise<void> {
   await py.request({ op: 'send_seq', peer: key, channel, flags: RELIABLE, count, size: 32, start });
   await pumpUntil(() => ours.received.filter((g) => g.channel === channel).length >= count, () => {
@@ -175,7 +118,7 @@ function sendUdp(s: dgram.Socket, data: Buffer, port: number, address: string): 
 
 describe('mitigation 1: our socket layer replaces the header\'s (weak symbols), dual-stack with an IPv4 fallback', () => {
   test('an in-process host runs on our socket layer with a dual-stack IPv6 socket', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     try {
       expect(ours.conn.createHostBound('*', 0, 4)).toBe(GodotError.OK);
       const c = ours.conn.getCounters();
@@ -190,10 +133,10 @@ describe('mitigation 1: our socket layer replaces the header\'s (weak symbols), 
         await py.close();
       }
       // IPv6 loopback works on the same kind of host (ours <-> ours).
-      const v6 = new Ours();
+      const v6 = new RecordingHost();
       try {
         expect(v6.conn.createHostBound('::1', 0, 2)).toBe(GodotError.OK);
-        const client = new Ours();
+        const client = new RecordingHost();
         try {
           expect(client.conn.createHost(1)).toBe(GodotError.OK);
           const cp = client.conn.connectToHost('::1', v6.conn.getLocalPort(), 2, 66);
@@ -296,7 +239,7 @@ describe('mitigation 1: our socket layer replaces the header\'s (weak symbols), 
 
 describe('mitigation 1: oversized datagrams are skipped (MSG_TRUNC -> -2), not a service error', () => {
   test('5000 B and 65000 B datagrams over IPv4 and IPv6 are counted and dropped while a reliable stream flows', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const u4 = await udpSocket('udp4');
     const u6 = await udpSocket('udp6');
     let client: { py: PyPeer; key: number; peer: ENetPacketPeer } | undefined;
@@ -346,7 +289,7 @@ describe('mitigation 1: oversized datagrams are skipped (MSG_TRUNC -> -2), not a
 
 describe('mitigation 2: the A.3 MTU hole is closed (whole datagrams are read whatever the host MTU)', () => {
   test('a python client with MTU 1500 exchanges 200 KB fragmented packets with our server both ways', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     let client: { py: PyPeer; key: number; peer: ENetPacketPeer } | undefined;
     try {
       expect(ours.conn.createHostBound('*', 0, 4)).toBe(GodotError.OK);
@@ -390,7 +333,7 @@ describe('mitigation 2: the A.3 MTU hole is closed (whole datagrams are read wha
 
 describe('mitigation 4: retransmit backoff and timeouts (dead peers found in seconds, few datagrams)', () => {
   async function frozenClient(configure?: (peer: ENetPacketPeer) => void): Promise<{ seconds: number; datagrams: number; rto: number }> {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     let client: { py: PyPeer; key: number; peer: ENetPacketPeer } | undefined;
     try {
       expect(ours.conn.createHostBound('*', 0, 4)).toBe(GodotError.OK);
@@ -442,7 +385,7 @@ describe('mitigation 4: retransmit backoff and timeouts (dead peers found in sec
 // ---------------------------------------------------------------------------------------------------
 
 describe('mitigation 6: fragment validation (fragmentLength 0, totalLength < fragmentCount)', () => {
-  const ours = new Ours();
+  const ours = new RecordingHost();
   let wire: EnetWireClient;
   let wirePeer: ENetPacketPeer;
   let fragmentSize = 0;
@@ -678,7 +621,7 @@ describe('mitigation 3: negative service results are transient (counted, never E
   }
 
   test('2,000 garbage datagrams between two services: service() never returns EVENT_ERROR, a python stream continues', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const u4 = await udpSocket('udp4');
     let client: { py: PyPeer; key: number; peer: ENetPacketPeer } | undefined;
     try {
@@ -740,7 +683,7 @@ describe('mitigation 3: negative service results are transient (counted, never E
 
 describe('mitigation 7 and Godot defaults: IPv4 peers as a.b.c.d, MTU 1392 on the wire', () => {
   test('our client proposes MTU 1392 in its CONNECT and sees the python server as 127.0.0.1', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     const py = await PyPeer.start();
     try {
       expect(ours.conn.createHost(1)).toBe(GodotError.OK);
@@ -777,7 +720,7 @@ describe('mitigation 7 and Godot defaults: IPv4 peers as a.b.c.d, MTU 1392 on th
   });
 
   test('our server reports the python client as 127.0.0.1 (not ::ffff:127.0.0.1), on a dual-stack socket', async () => {
-    const ours = new Ours();
+    const ours = new RecordingHost();
     try {
       expect(ours.conn.createHostBound('*', 0, 4)).toBe(GodotError.OK);
       expect(ours.conn.getCounters()?.socketFamily).toBe(6);

@@ -36,21 +36,8 @@ const { EVENT_CONNECT, EVENT_DISCONNECT, EVENT_RECEIVE } = EventType;
 const MAX_PACKET_SIZE = 16777216;
 
 const errors = captureErrors();
+const { reportsError, reportsNothing } = errors;
 destroyHostsAfterEach();
-
-function reportsError<T>(fn: () => T): T {
-  errors.take();
-  const result = fn();
-  expect(errors.take().length).toBeGreaterThan(0);
-  return result;
-}
-
-function reportsNothing<T>(fn: () => T): T {
-  errors.take();
-  const result = fn();
-  expect(errors.take()).toEqual([]);
-  return result;
-}
 
 /** Waits until `endpoint` has logged `count` RECEIVE events, then reads them as [channel, flags, bytes]. */
 async function receive(endpoint: Endpoint, pumped: Endpoint[], count: number, timeoutMs = DEADLINE_MS): Promise<[number, number, Buffer][]> {

@@ -17,6 +17,7 @@
  * reference peer's `capture` op reports every datagram it receives).
  */
 import { randomInt } from 'crypto';
+import { CMD, parseDatagram } from './enet-wire';
 import { PyEvent, PyPeer, PyReceiveEvent, b64, eventBytes } from './py-peer';
 
 /** Godot's MultiplayerPeer.TransferMode values (kept local so this file depends on no src/ code). */
@@ -266,23 +267,7 @@ export class GodotServerEmulation {
 // ------------------------------------------------------------------------------------------------
 // ENet 1.3 datagrams (spec §3.3), as the reference peer's `capture` op reports them.
 
-export const ENET_CMD = {
-  ACKNOWLEDGE: 1,
-  CONNECT: 2,
-  VERIFY_CONNECT: 3,
-  DISCONNECT: 4,
-  PING: 5,
-  SEND_RELIABLE: 6,
-  SEND_UNRELIABLE: 7,
-  SEND_FRAGMENT: 8,
-  SEND_UNSEQUENCED: 9,
-  BANDWIDTH_LIMIT: 10,
-  THROTTLE_CONFIGURE: 11,
-  SEND_UNRELIABLE_FRAGMENT: 12,
-} as const;
-
-export const ENET_CMD_FLAG_ACKNOWLEDGE = 0x80;
-export const ENET_CMD_FLAG_UNSEQUENCED = 0x40;
+export { CMD as ENET_CMD, FLAG_ACKNOWLEDGE as ENET_CMD_FLAG_ACKNOWLEDGE, FLAG_UNSEQUENCED as ENET_CMD_FLAG_UNSEQUENCED } from './enet-wire';
 
 export interface EnetCommand {
   /** Command type (low nibble). */
@@ -305,57 +290,26 @@ export interface EnetDatagram {
   commands: EnetCommand[];
 }
 
-const FIXED_SIZE: Record<number, number> = { 1: 8, 2: 48, 3: 44, 4: 8, 5: 4, 10: 12, 11: 16 };
+const SEND_COMMANDS: readonly number[] = [CMD.SEND_RELIABLE, CMD.SEND_UNRELIABLE, CMD.SEND_FRAGMENT, CMD.SEND_UNSEQUENCED, CMD.SEND_UNRELIABLE_FRAGMENT];
 
-/** Parses an uncompressed, checksum-less ENet datagram (what Godot puts on the wire, G12). */
+/**
+ * Parses an uncompressed, checksum-less ENet datagram (what Godot puts on the wire, G12); unlike
+ * enet-wire's parseDatagram, which it builds on, it throws unless every byte belongs to a command.
+ */
 export function parseEnetDatagram(buf: Buffer): EnetDatagram {
-  if (buf.length < 2) throw new Error(`datagram of ${buf.length} bytes`);
-  const raw = buf.readUInt16BE(0);
-  const hasTime = (raw & 0x8000) !== 0;
-  const compressed = (raw & 0x4000) !== 0;
-  const out: EnetDatagram = { peerId: raw & 0x0fff, sessionId: (raw >> 12) & 3, compressed, commands: [] };
-  let at = 2;
-  if (hasTime) {
-    out.sentTime = buf.readUInt16BE(2);
-    at = 4;
-  }
-  if (compressed) return out;
-  while (at < buf.length) {
-    if (at + 4 > buf.length) throw new Error(`truncated command header at ${at}`);
-    const byte = buf[at];
-    const type = byte & 0x0f;
-    let size: number;
-    let dataAt = 0;
-    let dataLength = 0;
-    if (FIXED_SIZE[type] !== undefined) {
-      size = FIXED_SIZE[type];
-    } else if (type === ENET_CMD.SEND_RELIABLE) {
-      dataLength = buf.readUInt16BE(at + 4);
-      dataAt = at + 6;
-      size = 6 + dataLength;
-    } else if (type === ENET_CMD.SEND_UNRELIABLE || type === ENET_CMD.SEND_UNSEQUENCED) {
-      dataLength = buf.readUInt16BE(at + 6);
-      dataAt = at + 8;
-      size = 8 + dataLength;
-    } else if (type === ENET_CMD.SEND_FRAGMENT || type === ENET_CMD.SEND_UNRELIABLE_FRAGMENT) {
-      dataLength = buf.readUInt16BE(at + 6);
-      dataAt = at + 24;
-      size = 24 + dataLength;
-    } else {
-      throw new Error(`unknown ENet command ${type} at ${at}`);
-    }
-    if (at + size > buf.length) throw new Error(`command ${type} overruns the datagram`);
-    const cmd: EnetCommand = {
-      type,
-      flags: byte & 0xc0,
-      channel: buf[at + 1],
-      reliableSequenceNumber: buf.readUInt16BE(at + 2),
-      bytes: buf.subarray(at, at + size),
-    };
-    if (dataAt !== 0) cmd.payload = buf.subarray(dataAt, dataAt + dataLength);
+  const parsed = parseDatagram(buf);
+  if (parsed === null) throw new Error(`datagram of ${buf.length} bytes`);
+  const out: EnetDatagram = { peerId: parsed.peerID, sessionId: parsed.session, compressed: parsed.compressed, commands: [] };
+  if (parsed.sentTime !== undefined) out.sentTime = parsed.sentTime;
+  if (parsed.compressed) return out;
+  let end = parsed.sentTime === undefined ? 2 : 4;
+  for (const c of parsed.commands) {
+    const cmd: EnetCommand = { type: c.type, flags: c.flags & 0xc0, channel: c.channel, reliableSequenceNumber: c.seq, bytes: c.bytes };
+    if (SEND_COMMANDS.includes(c.type)) cmd.payload = c.data;
     out.commands.push(cmd);
-    at += size;
+    end += c.bytes.length;
   }
+  if (end !== buf.length) throw new Error(`malformed or unknown ENet command at byte ${end} of ${buf.length}`);
   return out;
 }
 
@@ -371,7 +325,7 @@ export function capturedCommands(py: PyPeer, fromPort?: number): EnetCommand[] {
 
 /** Fields of a CONNECT command (§3.4). */
 export function connectFields(cmd: EnetCommand): { mtu: number; windowSize: number; channelCount: number; incomingBandwidth: number; outgoingBandwidth: number; data: number } {
-  if (cmd.type !== ENET_CMD.CONNECT) throw new Error(`not a CONNECT: ${cmd.type}`);
+  if (cmd.type !== CMD.CONNECT) throw new Error(`not a CONNECT: ${cmd.type}`);
   const b = cmd.bytes;
   return {
     mtu: b.readUInt32BE(8),
@@ -385,7 +339,7 @@ export function connectFields(cmd: EnetCommand): { mtu: number; windowSize: numb
 
 /** Fields of a VERIFY_CONNECT command (§3.4). */
 export function verifyConnectFields(cmd: EnetCommand): { mtu: number; windowSize: number; channelCount: number; incomingBandwidth: number; outgoingBandwidth: number } {
-  if (cmd.type !== ENET_CMD.VERIFY_CONNECT) throw new Error(`not a VERIFY_CONNECT: ${cmd.type}`);
+  if (cmd.type !== CMD.VERIFY_CONNECT) throw new Error(`not a VERIFY_CONNECT: ${cmd.type}`);
   const b = cmd.bytes;
   return {
     mtu: b.readUInt32BE(8),
@@ -398,6 +352,6 @@ export function verifyConnectFields(cmd: EnetCommand): { mtu: number; windowSize
 
 /** The data field of a DISCONNECT command. */
 export function disconnectData(cmd: EnetCommand): number {
-  if (cmd.type !== ENET_CMD.DISCONNECT) throw new Error(`not a DISCONNECT: ${cmd.type}`);
+  if (cmd.type !== CMD.DISCONNECT) throw new Error(`not a DISCONNECT: ${cmd.type}`);
   return cmd.bytes.readUInt32BE(4);
 }

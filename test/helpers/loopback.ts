@@ -38,6 +38,10 @@ export interface ErrorCapture {
   take(): string[];
   /** Every message reported since the last take(), without clearing. */
   readonly messages: readonly string[];
+  /** Expects `fn` to report at least one error (Godot's ERR_FAIL_* print) and returns its result. */
+  reportsError<T>(fn: () => T): T;
+  /** Expects `fn` not to report any error and returns its result. */
+  reportsNothing<T>(fn: () => T): T;
 }
 
 /**
@@ -53,7 +57,7 @@ export function captureErrors(): ErrorCapture {
   afterEach(() => {
     setErrorReporter(() => undefined);
   });
-  return {
+  const capture: ErrorCapture = {
     take() {
       const taken = messages;
       messages = [];
@@ -62,7 +66,20 @@ export function captureErrors(): ErrorCapture {
     get messages() {
       return messages;
     },
+    reportsError<T>(fn: () => T): T {
+      capture.take();
+      const result = fn();
+      expect(capture.take().length).toBeGreaterThan(0);
+      return result;
+    },
+    reportsNothing<T>(fn: () => T): T {
+      capture.take();
+      const result = fn();
+      expect(capture.take()).toEqual([]);
+      return result;
+    },
   };
+  return capture;
 }
 
 // ------------------------------------------------------------------------------------------------
