@@ -210,6 +210,19 @@ describe('createHost', () => {
 });
 
 describe('connectToHost', () => {
+  test('the service call that returns CONNECT has already acknowledged the VERIFY_CONNECT', async () => {
+    // ENet returns a CONNECT before its post-receive send pass; the drain must still send the ACK, or
+    // the server would wait for the client's next wake (and take that delay as its first RTT sample).
+    const server = new Endpoint(boundHost());
+    const { client, peer } = startClient(server.host);
+    // One service(0) per round, stopping at the call that returns CONNECT (pump() would service on
+    // until EVENT_NONE, and that last call's send pass would hide a missing ACK).
+    await pumpUntil([server], () => client.host.service(0)[0] === EVENT_CONNECT, { what: "the client's CONNECT" });
+    expect(peer.getState()).toBe(PeerState.STATE_CONNECTED);
+    // From here on only the server is serviced.
+    await pumpUntil([server], () => server.find(EVENT_CONNECT).length > 0, { what: "the server's CONNECT" });
+  });
+
   test('to an IPv4 literal, with channels and CONNECT data', async () => {
     const pair = await connectPair({ connectTo: '127.0.0.1', channels: 4, data: 123456789 });
     expect(pair.serverConnect).toEqual([EVENT_CONNECT, pair.serverPeer, 123456789, 0]);
