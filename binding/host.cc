@@ -155,17 +155,17 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   size_t count = 0;
   ENetEvent event;
   // One full enet_host_service (send, receive, send, dispatch), then keep reading whatever else has
-  // arrived without its send passes, which scan every peer slot each. ACKs queued by those reads, or
-  // by a read that produced a CONNECT or DISCONNECT (ENet returns those before its second send pass),
-  // leave in one flush at the end: left for the next wake, they would add up to the timer period to
-  // the remote's RTT samples. Without I/O (`timeout` < 0) only the events ENet already holds are taken.
+  // arrived without its send passes, which scan every peer slot each. ACKs still queued at the end (by
+  // those reads, or by a read that produced a CONNECT or DISCONNECT, which ENet returns before its
+  // second send pass) leave in one flush: left for the next wake, they would add up to the timer
+  // period to the remote's RTT samples. Without I/O (`timeout` < 0) only the events ENet already holds
+  // are taken.
   bool io = timeout >= 0;
   // Events still queued from a drain that stopped at capacity are handed over without I/O: a send pass
   // now would send the replies JS made to the first part of that batch without those to the rest,
   // splitting what would have left as one datagram per peer into two.
   if (!enet_list_empty(&host_->dispatchQueue)) io = false;
   auto wait = static_cast<enet_uint32>(io ? timeout : 0);
-  bool acksPending = false;
   while (count < eventCapacity_) {
     int result;
     if (!io) {
@@ -173,9 +173,7 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
     } else if (count == 0) {
       result = enet_host_service(host_, &event, wait);
     } else {
-      enet_uint32 datagramsBefore = host_->totalReceivedPackets;
       result = godot_enet_host_receive(host_, &event);
-      acksPending = acksPending || host_->totalReceivedPackets != datagramsBefore;
     }
     wait = 0;
     if (result < 0) {
@@ -188,7 +186,6 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
     }
     if (result == 0) break;
 
-    if (io && (event.type == ENET_EVENT_TYPE_CONNECT || event.type == ENET_EVENT_TYPE_DISCONNECT)) acksPending = true;
     int32_t* record = events_ + count * kEventFields;
     size_t slot = event.peer - host_->peers;
     record[0] = event.type;
@@ -222,7 +219,7 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
     }
     ++count;
   }
-  if (acksPending && host_ != nullptr) enet_host_flush(host_);
+  if (timeout >= 0 && host_->acknowledgementsQueued) enet_host_flush(host_);  // the flag: patch 0015
   // Small packets share one Buffer per drain (JS takes views of it): one allocation instead of one each.
   if (!smallPackets_.empty()) {
     auto arena = Napi::Buffer<uint8_t>::New(env, arenaBytes);
