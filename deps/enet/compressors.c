@@ -2,9 +2,10 @@
  *
  * What Godot does, and so what we do (godot4-enet.md §3.5):
  *  - compress: concatenate ENet's buffers, compress the whole, and return 0 ("send it uncompressed")
- *    unless the result is smaller than the input and fits outLimit. ENet sets header bit 0x4000 on the
- *    datagrams where it used the result. No size prefix, no framing of our own.
- *  - decompress: decode into at most outLimit bytes; any failure returns 0 and ENet drops the datagram.
+ *    unless the result is smaller than the input and fits the output space. ENet sets header bit
+ *    0x4000 on the datagrams where it used the result. No size prefix, no framing of our own.
+ *  - decompress: decode into at most the output space; any failure returns 0 and ENet drops the
+ *    datagram.
  *  - FASTLZ: one raw FastLZ level-1 block (Godot's fastlz_compress picks level 1 below 65536 bytes,
  *    which every datagram is). Inputs under 16 bytes are zero-padded to 16 first, as Godot does.
  *  - ZLIB: zlib-wrapped deflate (RFC 1950), windowBits 15, memLevel 8, Z_DEFAULT_STRATEGY, level -1,
@@ -32,18 +33,19 @@
 #include <zlib.h>
 #include <zstd.h>
 
-/* ENet's range coder, compiled separately from enet@0.2.9's compress.c (same ENetBuffer layout). */
+/* The range coder of enet@0.2.9 (its compress.c, compiled on its own from the pinned package; its
+ * ENetBuffer has the same layout as the zpl header's). */
 extern void *enet_range_coder_create(void);
 extern void enet_range_coder_destroy(void *context);
-extern size_t enet_range_coder_compress(void *context, const ENetBuffer *inBuffers, size_t inBufferCount,
-                                        size_t inLimit, enet_uint8 *outData, size_t outLimit);
-extern size_t enet_range_coder_decompress(void *context, const enet_uint8 *inData, size_t inLimit,
-                                          enet_uint8 *outData, size_t outLimit);
+extern size_t enet_range_coder_compress(void *context, const ENetBuffer *parts, size_t partCount,
+                                        size_t inSize, enet_uint8 *out, size_t capacity);
+extern size_t enet_range_coder_decompress(void *context, const enet_uint8 *in, size_t inSize,
+                                          enet_uint8 *out, size_t capacity);
 
 /* ENet never hands a compressor more than one datagram: at most ENET_PROTOCOL_MAXIMUM_MTU bytes in
- * either direction. A larger inLimit on receive is ENet computing `length - headerSize` for a datagram
- * shorter than its own header (2 or 3 bytes with the sentTime flag): it wraps around, and the bytes it
- * claims are not there. We refuse such calls instead of reading past the receive buffer. */
+ * either direction. A larger input size on receive is ENet computing `length - headerSize` for a
+ * datagram shorter than its own header (2 or 3 bytes with the sentTime flag): it wraps around, and
+ * the bytes it claims are not there. We refuse such calls instead of reading past the receive buffer. */
 #define MAX_DATAGRAM ENET_PROTOCOL_MAXIMUM_MTU
 
 #define FASTLZ_MIN_INPUT 16       /* Godot pads shorter inputs to this with zeros */
@@ -217,17 +219,17 @@ static size_t gather(CodecContext *c, const ENetBuffer *buffers, size_t count, s
   return total;
 }
 
-/* Godot's rule: use the result only if it is smaller than the input and fits outLimit. */
-static size_t deliver(const uint8_t *compressed, size_t size, size_t original, uint8_t *out, size_t outLimit) {
-  if (size == 0 || size >= original || size > outLimit) return 0;
+/* Godot's rule: use the result only if it is smaller than the input and fits the output space. */
+static size_t deliver(const uint8_t *compressed, size_t size, size_t original, uint8_t *out, size_t capacity) {
+  if (size == 0 || size >= original || size > capacity) return 0;
   memcpy(out, compressed, size);
   return size;
 }
 
-static size_t ENET_CALLBACK fastlz_compress_cb(void *context, const ENetBuffer *inBuffers, size_t inBufferCount,
-                                               size_t inLimit, enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK fastlz_compress_cb(void *context, const ENetBuffer *parts, size_t partCount,
+                                               size_t inSize, enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  size_t n = gather(c, inBuffers, inBufferCount, inLimit);
+  size_t n = gather(c, parts, partCount, inSize);
   if (n == 0) return 0;
   size_t padded = n;
   if (padded < FASTLZ_MIN_INPUT) {
@@ -235,20 +237,20 @@ static size_t ENET_CALLBACK fastlz_compress_cb(void *context, const ENetBuffer *
     padded = FASTLZ_MIN_INPUT;
   }
   size_t size = fastlz_compress_with(c->fastlzTable, c->input, padded, c->output, sizeof c->output);
-  return deliver(c->output, size, n, outData, outLimit);
+  return deliver(c->output, size, n, out, capacity);
 }
 
-static size_t ENET_CALLBACK fastlz_decompress_cb(void *context, const enet_uint8 *inData, size_t inLimit,
-                                                 enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK fastlz_decompress_cb(void *context, const enet_uint8 *in, size_t inSize,
+                                                 enet_uint8 *out, size_t capacity) {
   (void)context;
-  if (inLimit > MAX_DATAGRAM) return 0;
-  return godot_enet_fastlz_decompress(inData, inLimit, outData, outLimit);
+  if (inSize > MAX_DATAGRAM) return 0;
+  return godot_enet_fastlz_decompress(in, inSize, out, capacity);
 }
 
-static size_t ENET_CALLBACK zlib_compress_cb(void *context, const ENetBuffer *inBuffers, size_t inBufferCount,
-                                             size_t inLimit, enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK zlib_compress_cb(void *context, const ENetBuffer *parts, size_t partCount,
+                                             size_t inSize, enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  size_t n = gather(c, inBuffers, inBufferCount, inLimit);
+  size_t n = gather(c, parts, partCount, inSize);
   if (n == 0) return 0;
   /* deflateReset keeps level, window, memLevel and strategy: the same stream as a fresh deflateInit2. */
   if (deflateReset(&c->deflater) != Z_OK) return 0;
@@ -259,62 +261,62 @@ static size_t ENET_CALLBACK zlib_compress_cb(void *context, const ENetBuffer *in
   c->deflater.next_out = c->output;
   c->deflater.avail_out = (uInt)bound;
   if (deflate(&c->deflater, Z_FINISH) != Z_STREAM_END) return 0;
-  return deliver(c->output, (size_t)(bound - c->deflater.avail_out), n, outData, outLimit);
+  return deliver(c->output, (size_t)(bound - c->deflater.avail_out), n, out, capacity);
 }
 
-static size_t ENET_CALLBACK zlib_decompress_cb(void *context, const enet_uint8 *inData, size_t inLimit,
-                                               enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK zlib_decompress_cb(void *context, const enet_uint8 *in, size_t inSize,
+                                               enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  if (inLimit == 0 || inLimit > MAX_DATAGRAM || outLimit > MAX_DATAGRAM) return 0;
+  if (inSize == 0 || inSize > MAX_DATAGRAM || capacity > MAX_DATAGRAM) return 0;
   if (inflateReset(&c->inflater) != Z_OK) return 0;
-  c->inflater.next_in = (Bytef *)inData;
-  c->inflater.avail_in = (uInt)inLimit;
-  c->inflater.next_out = outData;
-  c->inflater.avail_out = (uInt)outLimit;
-  /* Z_STREAM_END only: a stream cut short, corrupt, or longer than outLimit fails. */
+  c->inflater.next_in = (Bytef *)in;
+  c->inflater.avail_in = (uInt)inSize;
+  c->inflater.next_out = out;
+  c->inflater.avail_out = (uInt)capacity;
+  /* Z_STREAM_END only: a stream cut short, corrupt, or longer than capacity fails. */
   if (inflate(&c->inflater, Z_FINISH) != Z_STREAM_END) return 0;
-  return outLimit - c->inflater.avail_out;
+  return capacity - c->inflater.avail_out;
 }
 
-static size_t ENET_CALLBACK zstd_compress_cb(void *context, const ENetBuffer *inBuffers, size_t inBufferCount,
-                                             size_t inLimit, enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK zstd_compress_cb(void *context, const ENetBuffer *parts, size_t partCount,
+                                             size_t inSize, enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  size_t n = gather(c, inBuffers, inBufferCount, inLimit);
+  size_t n = gather(c, parts, partCount, inSize);
   if (n == 0) return 0;
   size_t bound = ZSTD_compressBound(n);
   if (bound > sizeof c->output) return 0;
   size_t size = ZSTD_compressCCtx(c->cctx, c->output, bound, c->input, n, ZSTD_LEVEL);
   if (ZSTD_isError(size)) return 0;
-  return deliver(c->output, size, n, outData, outLimit);
+  return deliver(c->output, size, n, out, capacity);
 }
 
-static size_t ENET_CALLBACK zstd_decompress_cb(void *context, const enet_uint8 *inData, size_t inLimit,
-                                               enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK zstd_decompress_cb(void *context, const enet_uint8 *in, size_t inSize,
+                                               enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  if (inLimit == 0 || inLimit > MAX_DATAGRAM) return 0;
-  size_t size = ZSTD_decompressDCtx(c->dctx, outData, outLimit, inData, inLimit);
+  if (inSize == 0 || inSize > MAX_DATAGRAM) return 0;
+  size_t size = ZSTD_decompressDCtx(c->dctx, out, capacity, in, inSize);
   return ZSTD_isError(size) ? 0 : size;
 }
 
 /* ENet's range coder reads one byte past an empty buffer in the list it is given (it fetches the next
  * buffer and reads from it without checking its length), and ENet hands compressors an empty buffer
  * for an empty packet. So it gets the datagram as one contiguous buffer; its output is the same. */
-static size_t ENET_CALLBACK range_compress_cb(void *context, const ENetBuffer *inBuffers, size_t inBufferCount,
-                                              size_t inLimit, enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK range_compress_cb(void *context, const ENetBuffer *parts, size_t partCount,
+                                              size_t inSize, enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  size_t n = gather(c, inBuffers, inBufferCount, inLimit);
+  size_t n = gather(c, parts, partCount, inSize);
   if (n == 0) return 0;
   ENetBuffer whole;
   whole.data = c->input;
   whole.dataLength = n;
-  return enet_range_coder_compress(c->rangeCoder, &whole, 1, n, outData, outLimit);
+  return enet_range_coder_compress(c->rangeCoder, &whole, 1, n, out, capacity);
 }
 
-static size_t ENET_CALLBACK range_decompress_cb(void *context, const enet_uint8 *inData, size_t inLimit,
-                                                enet_uint8 *outData, size_t outLimit) {
+static size_t ENET_CALLBACK range_decompress_cb(void *context, const enet_uint8 *in, size_t inSize,
+                                                enet_uint8 *out, size_t capacity) {
   CodecContext *c = (CodecContext *)context;
-  if (inLimit == 0 || inLimit > MAX_DATAGRAM) return 0;
-  return enet_range_coder_decompress(c->rangeCoder, inData, inLimit, outData, outLimit);
+  if (inSize == 0 || inSize > MAX_DATAGRAM) return 0;
+  return enet_range_coder_decompress(c->rangeCoder, in, inSize, out, capacity);
 }
 
 static void ENET_CALLBACK codec_destroy(void *context) {

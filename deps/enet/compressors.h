@@ -3,8 +3,8 @@
  * ENet's own range coder. They run inside ENet's compressor callbacks, in C, with one context per
  * host holding the scratch buffers and codec state.
  *
- * Every decoder treats its input as hostile: it reads only inData[0, inLimit), writes only
- * outData[0, outLimit), and returns 0 (ENet then drops the datagram) for anything malformed. */
+ * Every decoder treats its input as hostile: it reads only the input bytes it is given, writes only
+ * within the output space, and returns 0 (ENet then drops the datagram) for anything malformed. */
 #ifndef GODOT_ENET_COMPRESSORS_H
 #define GODOT_ENET_COMPRESSORS_H
 
