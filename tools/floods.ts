@@ -74,6 +74,27 @@ async function finishLegit(streamer: Child): Promise<LegitOutcome> {
   };
 }
 
+/**
+ * Follows a swarm of `count` clients until every one has connected and had its echo, or given up (or
+ * the deadline passes, or a process exits): the swarm's last report and the server's peaks meanwhile.
+ */
+async function watchSwarm(server: Child, swarm: Child, count: number, deadline: number, pollMs: number):
+  Promise<{ last: ChildMessage | undefined; rssPeak: number; peersPeak: number }> {
+  let rssPeak = 0;
+  let peersPeak = 0;
+  for (;;) {
+    const last = swarm.latest.get('report');
+    const r = server.latest.get('report');
+    if (r !== undefined) {
+      rssPeak = Math.max(rssPeak, r.memory.rss);
+      peersPeak = Math.max(peersPeak, r.peers);
+    }
+    const settled = last !== undefined && last.created === count && last.echoed + last.disconnected >= count;
+    if (settled || Date.now() > deadline || server.exit !== null || swarm.exit !== null) return { last, rssPeak, peersPeak };
+    await sleep(pollMs);
+  }
+}
+
 async function gcReport(server: Child): Promise<ChildMessage> {
   await server.request({ cmd: 'gc' });
   return server.report();
@@ -117,22 +138,11 @@ export async function connectionFlood(options: ConnectionFloodOptions): Promise<
   try {
     const before = await gcReport(server);
     let peak = before.memory.rss as number;
-    let peersPeak = 0;
     swarm = await spawnPeer('swarm', { port, count: options.clients, timeouts: options.clientTimeouts ?? [32, 2000, 4000], reportMs: 100, maxSeconds: seconds + 30 });
-    const deadline = Date.now() + seconds * 1000;
-    let s: ChildMessage | undefined;
-    for (;;) {
-      s = swarm.latest.get('report');
-      const r = server.latest.get('report');
-      if (r !== undefined) {
-        peak = Math.max(peak, r.memory.rss);
-        peersPeak = Math.max(peersPeak, r.peers);
-      }
-      // Done when every client has either connected and had its echo, or given up.
-      if (s !== undefined && s.created === options.clients && s.echoed + s.disconnected >= options.clients) break;
-      if (Date.now() > deadline || server.exit !== null || swarm.exit !== null) break;
-      await sleep(50);
-    }
+    const watched = await watchSwarm(server, swarm, options.clients, Date.now() + seconds * 1000, 50);
+    const s = watched.last;
+    peak = Math.max(peak, watched.rssPeak);
+    let peersPeak = watched.peersPeak;
     const connected = (s?.connected as number | undefined) ?? 0;
     const echoed = (s?.echoed as number | undefined) ?? 0;
     const refused = (s?.disconnected as number | undefined) ?? 0;
@@ -582,22 +592,12 @@ export async function manyPeers(options: ManyPeersOptions): Promise<ManyPeersRes
   try {
     const before = await gcReport(server);
     let peak = before.memory.rss as number;
-    let peersPeak = 0;
     const start = Date.now();
     swarm = await spawnPeer('swarm', { port, count: options.count, batch: 512, timeouts: [32, 5000, 15000], reportMs: 200, maxSeconds: seconds + 30 });
-    const deadline = start + seconds * 1000;
-    let s: ChildMessage | undefined;
-    for (;;) {
-      s = swarm.latest.get('report');
-      const r = server.latest.get('report');
-      if (r !== undefined) {
-        peak = Math.max(peak, r.memory.rss);
-        peersPeak = Math.max(peersPeak, r.peers);
-      }
-      if (s !== undefined && s.created === options.count && s.echoed + s.disconnected >= options.count) break;
-      if (Date.now() > deadline || server.exit !== null || swarm.exit !== null) break;
-      await sleep(100);
-    }
+    const watched = await watchSwarm(server, swarm, options.count, start + seconds * 1000, 100);
+    const s = watched.last;
+    peak = Math.max(peak, watched.rssPeak);
+    let peersPeak = watched.peersPeak;
     const connectSeconds = (Date.now() - start) / 1000;
     const swarmRss = (s?.memory?.rss as number | undefined) ?? 0;
     // The server's periodic report may predate the last connections.
