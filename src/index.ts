@@ -1,13 +1,15 @@
-// godot-enet: Godot 4's ENet networking API for Node.js.
-export { GodotError, GodotError as Error, setErrorReporter } from './errors';
-export type { ErrorReporter } from './errors';
-export { PacketPeer } from './PacketPeer';
-export { ENetConnection, CompressionMode, EventType, HostStatistic } from './ENetConnection';
-export type { ServiceResult, ConnectionCounters } from './ENetConnection';
-export { ENetPacketPeer, PeerState, PeerStatistic } from './ENetPacketPeer';
-export type { PeerTotals } from './ENetPacketPeer';
-export { MultiplayerPeer, TransferMode, ConnectionStatus, TARGET_PEER_BROADCAST, TARGET_PEER_SERVER } from './MultiplayerPeer';
-export type { MultiplayerPeerEvents } from './MultiplayerPeer';
-export { ENetMultiplayerPeer } from './ENetMultiplayerPeer';
-export type { ENetMultiplayerPeerOptions, MultiplayerPacket } from './ENetMultiplayerPeer';
-export * from './variant';
+// godot-enet: Godot 4's ENet networking API for Node.js. The only entry point; its rooms mirror Godot's
+// own modules: core/ (errors, PacketPeer), variant/ (Godot's Variant and its binary format), enet/
+// (modules/enet), multiplayer/ (MultiplayerPeer and modules/multiplayer).
+export { GodotError, GodotError as Error, setErrorReporter } from './core/errors';
+export type { ErrorReporter } from './core/errors';
+export { PacketPeer } from './core/PacketPeer';
+export { ENetConnection, CompressionMode, EventType, HostStatistic } from './enet/ENetConnection';
+export type { ServiceResult, ConnectionCounters } from './enet/ENetConnection';
+export { ENetPacketPeer, PeerState, PeerStatistic } from './enet/ENetPacketPeer';
+export type { PeerTotals } from './enet/ENetPacketPeer';
+export { MultiplayerPeer, TransferMode, ConnectionStatus, TARGET_PEER_BROADCAST, TARGET_PEER_SERVER } from './multiplayer/MultiplayerPeer';
+export type { MultiplayerPeerEvents } from './multiplayer/MultiplayerPeer';
+export { ENetMultiplayerPeer } from './enet/ENetMultiplayerPeer';
+export type { ENetMultiplayerPeerOptions, MultiplayerPacket } from './enet/ENetMultiplayerPeer';
+export * from './variant/marshalls';

@@ -14,8 +14,8 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'crypto';
 import * as dgram from 'dgram';
 import { deflateRawSync, deflateSync, gzipSync } from 'zlib';
-import { CompressionMode, EventType, HostStatistic } from '../src/ENetConnection';
-import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNSEQUENCED, PeerState } from '../src/ENetPacketPeer';
+import { CompressionMode, EventType, HostStatistic } from '../src/enet/ENetConnection';
+import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNSEQUENCED, PeerState } from '../src/enet/ENetPacketPeer';
 import { connectCommand, HEADER_COMPRESSED, HEADER_SENT_TIME, NO_PEER } from './helpers/enet-wire';
 import { fastlzDecodeForTest } from './helpers/godot3-peer';
 import {

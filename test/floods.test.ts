@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { ENetConnection, ENetPacketPeer, EventType, GodotError, PeerState } from '../src';
-import { setErrorReporter } from '../src/errors';
+import { setErrorReporter } from '../src/core/errors';
 import { StormResult, connectionFlood, manyPeers, spoofedStorm, stalledReceiver } from '../tools/floods';
 
 setErrorReporter(() => undefined);

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import * as dgram from 'dgram';
-import { setErrorReporter } from '../src/errors';
+import { setErrorReporter } from '../src/core/errors';
 import { ImpairProxy } from '../tools/impair-proxy';
 import { measureCut, runTransfer, runUnreliable } from '../tools/impairment';
 import { lossyLargeUnreliable } from '../tools/known-bugs';

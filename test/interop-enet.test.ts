@@ -6,9 +6,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'crypto';
-import { ENetConnection, EventType, HostStatistic } from '../src/ENetConnection';
-import { ENetPacketPeer, PeerState, PeerStatistic } from '../src/ENetPacketPeer';
-import { GodotError, setErrorReporter } from '../src/errors';
+import { ENetConnection, EventType, HostStatistic } from '../src/enet/ENetConnection';
+import { ENetPacketPeer, PeerState, PeerStatistic } from '../src/enet/ENetPacketPeer';
+import { GodotError, setErrorReporter } from '../src/core/errors';
 import { Got, RecordingHost } from './helpers/recording-host';
 import {
   ENET_FLAG,

@@ -11,9 +11,9 @@ import { randomInt } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CompressionMode, ENetConnection, EventType, HostStatistic } from '../src/ENetConnection';
-import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNSEQUENCED } from '../src/ENetPacketPeer';
-import { GodotError, setErrorReporter } from '../src/errors';
+import { CompressionMode, ENetConnection, EventType, HostStatistic } from '../src/enet/ENetConnection';
+import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNSEQUENCED } from '../src/enet/ENetPacketPeer';
+import { GodotError, setErrorReporter } from '../src/core/errors';
 import {
   G3,
   Godot3Peer,

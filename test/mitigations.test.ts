@@ -10,9 +10,9 @@ import { randomBytes } from 'crypto';
 import * as dgram from 'dgram';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { ENetConnection, EventType, HostStatistic } from '../src/ENetConnection';
-import { ENetPacketPeer, PeerState, PeerStatistic } from '../src/ENetPacketPeer';
-import { GodotError, setErrorReporter } from '../src/errors';
+import { ENetConnection, EventType, HostStatistic } from '../src/enet/ENetConnection';
+import { ENetPacketPeer, PeerState, PeerStatistic } from '../src/enet/ENetPacketPeer';
+import { GodotError, setErrorReporter } from '../src/core/errors';
 import { Got, RecordingHost } from './helpers/recording-host';
 import {
   CMD,

@@ -6,7 +6,7 @@
  * Then the bugs the fuzzing found, as regression tests on hand-made datagrams.
  */
 import { describe, expect, test } from '@jest/globals';
-import { setErrorReporter } from '../src/errors';
+import { setErrorReporter } from '../src/core/errors';
 import { abandonedUnreliablePackets, emptyDatagramFlood, emptyDatagramsOneService } from '../tools/known-bugs';
 import { FuzzResult, Generator, KINDS, Kind, formatFuzz, runFuzz } from '../tools/net-fuzz';
 

@@ -1,4 +1,4 @@
-import { GodotError, setErrorReporter } from '../src/errors';
+import { GodotError, setErrorReporter } from '../src/core/errors';
 import {
   AABB,
   Basis,
@@ -40,7 +40,7 @@ import {
   float,
   varToBytes,
   varToBytesWithObjects,
-} from '../src/variant';
+} from '../src/variant/marshalls';
 
 /** Bytes from a hex dump; whitespace and `|` separators are ignored. */
 function hex(s: string): Buffer {

@@ -1,7 +1,7 @@
 /** Our side of a test against another ENet implementation: one ENetConnection, every event recorded. */
-import { ENetConnection, EventType } from '../../src/ENetConnection';
-import { ENetPacketPeer } from '../../src/ENetPacketPeer';
-import { GodotError } from '../../src/errors';
+import { ENetConnection, EventType } from '../../src/enet/ENetConnection';
+import { ENetPacketPeer } from '../../src/enet/ENetPacketPeer';
+import { GodotError } from '../../src/core/errors';
 
 export interface Got {
   peer: ENetPacketPeer;

@@ -8,7 +8,7 @@
 #   socket_layer   deps/enet/socket_layer.c on real loopback sockets: batched and plain receives of
 #                  fuzzed datagram sizes, address formatting and literal-only resolution
 #                  (libFuzzer, tools/fuzz/socket_layer_fuzz.c)
-#   variant        decodeVariant (src/variant.ts) with a coverage-guided loop on V8's block coverage
+#   variant        decodeVariant (src/variant/marshalls.ts) with a coverage-guided loop on V8's block coverage
 #                  (tools/fuzz/variant-fuzz.js)
 #
 # The C targets are built with clang -fsanitize=fuzzer,address,undefined into build/fuzz/ (Debian:
@@ -270,7 +270,7 @@ clang_version=$("$CC" --version | head -1)
   echo
   echo "Written by \`tools/fuzz/run.sh --seconds $SECONDS_EACH\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $clang_version, Node $(node --version))."
   echo "Coverage: libFuzzer's \`cov\` (instrumented edges reached) and \`ft\` (features: edges with hit-count buckets);"
-  echo "for \`variant\`, V8 block coverage of dist/variant.js + dist/variant-types.js (blocks reached / blocks seen) and features."
+  echo "for \`variant\`, V8 block coverage of dist/variant/marshalls.js + dist/variant/types.js (blocks reached / blocks seen) and features."
   echo
   echo "| target | seconds | executions | coverage | features | corpus | crashes | peak RSS | notes |"
   echo "|---|---|---|---|---|---|---|---|---|"

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * Coverage-guided fuzzer for decodeVariant (src/variant.ts, Godot's binary Variant format), on V8's
+ * Coverage-guided fuzzer for decodeVariant (src/variant/marshalls.ts, Godot's binary Variant format), on V8's
  * own block coverage: no JS fuzzer with native parts installs here (@jazzer.js/core 4.0.0 installs, but
  * its prebuilt addon needs glibc 2.38 and Debian 12 has 2.36; older versions download binaries at
  * install time), so this is a small libFuzzer-style loop in plain Node:
  *
  *  - coverage: node:inspector's Profiler.startPreciseCoverage({ callCount: true, detailed: true }) on
- *    dist/variant.js and dist/variant-types.js; a feature is a block (script, start, end) reached,
+ *    dist/variant/marshalls.js and dist/variant/types.js; a feature is a block (script, start, end) reached,
  *    or reached with a new hit-count bucket (1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+), as libFuzzer's;
  *  - corpus: the seeds (tools/fuzz/corpus/variant/), then every input that adds a feature; mutants are
  *    run in batches and a batch with new coverage is replayed one by one to find who brought it;
@@ -25,7 +25,7 @@
  *
  * Usage: node tools/fuzz/variant-fuzz.js [--seconds N] [--seeds DIR] [--corpus DIR] [--crashes DIR]
  *          [--json FILE] [--max-len N] [--time-limit MS] [--make-seeds DIR] [--replay FILE...]
- * Needs the compiled TypeScript (npx tsc -p tsconfig.json): it loads dist/variant.js.
+ * Needs the compiled TypeScript (npx tsc -p tsconfig.json): it loads dist/variant/marshalls.js.
  * Exit status 1 if any check failed; each failing input is saved in --crashes with a .txt beside it.
  */
 'use strict';
@@ -59,12 +59,12 @@ function parseArgs(argv) {
 }
 
 function loadVariant() {
-  const file = path.join(DIST, 'variant.js');
+  const file = path.join(DIST, 'variant', 'marshalls.js');
   if (!fs.existsSync(file)) {
-    console.error('variant-fuzz: dist/variant.js is missing; run `npx tsc -p tsconfig.json` first');
+    console.error('variant-fuzz: dist/variant/marshalls.js is missing; run `npx tsc -p tsconfig.json` first');
     process.exit(2);
   }
-  return { variant: require(file), errors: require(path.join(DIST, 'errors.js')) };
+  return { variant: require(file), errors: require(path.join(DIST, 'core', 'errors.js')) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ function worker() {
   }
   post('Profiler.enable');
   post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
-  const WATCHED = [path.join(DIST, 'variant.js'), path.join(DIST, 'variant-types.js')].map((f) => require('url').pathToFileURL(f).href);
+  const WATCHED = [path.join(DIST, 'variant', 'marshalls.js'), path.join(DIST, 'variant', 'types.js')].map((f) => require('url').pathToFileURL(f).href);
 
   const seenBlocks = new Set(); // every block V8 reported for the watched scripts
   const coveredBlocks = new Set();

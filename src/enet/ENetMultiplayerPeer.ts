@@ -1,11 +1,11 @@
 import { isIP } from 'net';
 import { ENetConnection, EventType, RawEvent } from './ENetConnection';
 import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerState } from './ENetPacketPeer';
-import { GodotError, reportError } from './errors';
-import { ConnectionStatus, MultiplayerPeer, TransferMode } from './MultiplayerPeer';
-import { PacketResult } from './PacketPeer';
-import { Queue } from './queue';
-import { checkBool, checkInt, checkString } from './validate';
+import { GodotError, reportError } from '../core/errors';
+import { ConnectionStatus, MultiplayerPeer, TransferMode } from '../multiplayer/MultiplayerPeer';
+import { PacketResult } from '../core/PacketPeer';
+import { Queue } from '../core/queue';
+import { checkBool, checkInt, checkString } from '../core/validate';
 
 // Godot's system channels: ENet channel 0 carries reliable traffic, 1 both unreliable modes, and user
 // transfer channel n > 0 travels on ENet channel n + 1.

@@ -39,7 +39,7 @@
  */
 
 import { TextDecoder } from 'util';
-import { GodotError, reportError } from './errors';
+import { GodotError, reportError } from '../core/errors';
 import {
   AABB,
   Basis,
@@ -74,9 +74,9 @@ import {
   Vector3i,
   Vector4,
   Vector4i,
-} from './variant-types';
+} from './types';
 
-export * from './variant-types';
+export * from './types';
 
 /**
  * Godot's `Variant::MAX_RECURSION_DEPTH`. The top-level value is at depth 0 and each Array,

@@ -80,7 +80,7 @@ export interface NativeBinding {
 const load = require('node-gyp-build') as (dir: string) => unknown;
 
 function loadBinding(): NativeBinding {
-  const root = path.join(__dirname, '..');
+  const root = path.join(__dirname, '..', '..'); // package root, from src/enet or dist/enet
   try {
     return load(root) as NativeBinding;
   } catch (cause) {

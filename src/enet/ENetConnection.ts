@@ -1,8 +1,8 @@
 import { isIP } from 'net';
-import { GodotError, reportError } from './errors';
+import { GodotError, reportError } from '../core/errors';
 import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerOwner, createPeerToken } from './ENetPacketPeer';
 import { EVENT_DISCONNECT_TIMEOUT, EVENT_FIELDS, NativeCounters, NativeHost, native } from './native';
-import { checkBool, checkBytes, checkInt, checkString } from './validate';
+import { checkBool, checkBytes, checkInt, checkString } from '../core/validate';
 
 /**
  * Godot's ENetConnection.CompressionMode: how a host compresses the datagrams it sends. There is no

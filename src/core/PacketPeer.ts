@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events';
 import { GodotError, reportError } from './errors';
 import { checkBool, checkBytes, checkInt } from './validate';
-import { decodeVariant, encodeVariant } from './variant';
+import { decodeVariant, encodeVariant } from '../variant/marshalls';
 
 const MIN_ENCODE_BUFFER = 1024;
 const MAX_ENCODE_BUFFER = 256 * 1024 * 1024;

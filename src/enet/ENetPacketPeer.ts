@@ -1,8 +1,8 @@
-import { GodotError, reportError } from './errors';
+import { GodotError, reportError } from '../core/errors';
 import { BAD_CHANNEL, NativeHost, STALE_PEER } from './native';
-import { PacketPeer, PacketResult } from './PacketPeer';
-import { Queue } from './queue';
-import { checkBytes, checkInt } from './validate';
+import { PacketPeer, PacketResult } from '../core/PacketPeer';
+import { Queue } from '../core/queue';
+import { checkBytes, checkInt } from '../core/validate';
 
 /** Godot's ENetPacketPeer.PeerState (identical to ENet's ENetPeerState). */
 export enum PeerState {

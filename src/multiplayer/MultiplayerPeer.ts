@@ -1,6 +1,6 @@
 import { randomInt } from 'crypto';
-import { PacketPeer } from './PacketPeer';
-import { checkBool, checkInt } from './validate';
+import { PacketPeer } from '../core/PacketPeer';
+import { checkBool, checkInt } from '../core/validate';
 
 /** Godot's MultiplayerPeer.TransferMode. */
 export enum TransferMode {
