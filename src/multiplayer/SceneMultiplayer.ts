@@ -5,7 +5,9 @@ import { NodePath } from '../variant/types';
 import { ConnectionStatus, MultiplayerPeer, TransferMode } from './MultiplayerPeer';
 import { NetworkNode, NodeOwner } from './NetworkNode';
 import { COMMAND_MASK, Command, DROP_REASONS, DropReason, SYS_CMD_SIZE, SysCommand, sysPacket } from './protocol';
-import { RpcDeclaration } from './rpc-config';
+import { RPCMode, RpcDeclaration } from './rpc-config';
+import type { GameManifest } from '../manifest/types';
+import { TreeNode, sceneTree, staticTree } from './manifest-tree';
 import { SceneCache } from './SceneCache';
 import { SceneRPC } from './SceneRPC';
 
@@ -64,6 +66,12 @@ const OPTION_KEYS = new Set(['autoPoll', 'maxPathsPerPeer']);
  * Events are Godot's signals, emitted synchronously from poll().
  */
 export class SceneMultiplayer extends EventEmitter implements NodeOwner {
+  static readonly RPCMode = RPCMode;
+  static readonly RPC_MODE_DISABLED = RPCMode.RPC_MODE_DISABLED;
+  static readonly RPC_MODE_ANY_PEER = RPCMode.RPC_MODE_ANY_PEER;
+  static readonly RPC_MODE_AUTHORITY = RPCMode.RPC_MODE_AUTHORITY;
+
+  #manifest: GameManifest | null = null;
   #peer: MultiplayerPeer | null = null;
   #lastStatus = ConnectionStatus.CONNECTION_DISCONNECTED;
   readonly #connected = new Set<number>();
@@ -391,6 +399,43 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     const node = new NetworkNode(this, key, rpcs, options.rpcConfig ?? {}, authority);
     this.#nodes.set(key, node);
     return node;
+  }
+
+  /**
+   * Loads a game manifest (`readManifest(projectDir)` or `npx godot-enet manifest`): registers every
+   * node of the clients' static tree — autoloads and the main scene — with its script's `@rpc` and
+   * rpc_config() methods, so they need no registerNode. Returns those nodes.
+   */
+  loadManifest(manifest: GameManifest): NetworkNode[] {
+    if (manifest === null || typeof manifest !== 'object' || manifest.format !== 'godot-enet/manifest') {
+      throw new TypeError('SceneMultiplayer.loadManifest: not a godot-enet game manifest (readManifest or npx godot-enet manifest make one)');
+    }
+    if (manifest.version !== 1) throw new TypeError(`SceneMultiplayer.loadManifest: manifest version ${String(manifest.version)} is not supported (1 is)`);
+    const tree = staticTree(manifest);
+    this.#manifest = manifest;
+    return this.#registerTree(tree);
+  }
+
+  /**
+   * Registers the nodes of one of the manifest's scenes as instanced at `path` (a level or player a
+   * client adds by code). Its root is the node at `path`; returns it.
+   */
+  instantiate(scenePath: string, path: string): NetworkNode {
+    if (this.#manifest === null) throw new TypeError('SceneMultiplayer.instantiate: load a game manifest first (loadManifest)');
+    const at = this.#relativePath(path);
+    if (at === null || at === '') throw new TypeError(`SceneMultiplayer.instantiate: "${path}" is not a path under the multiplayer root`);
+    return this.#registerTree(sceneTree(this.#manifest, scenePath, at))[0];
+  }
+
+  /** The game manifest loaded with loadManifest, if any. */
+  get manifest(): GameManifest | null {
+    return this.#manifest;
+  }
+
+  #registerTree(tree: TreeNode[]): NetworkNode[] {
+    const clash = tree.find((n) => this.#nodes.has(n.path));
+    if (clash !== undefined) throw new TypeError(`SceneMultiplayer: "${clash.path}" is already registered`);
+    return tree.map((n) => this.registerNode(n.path, n.rpcs, { rpcConfig: n.rpcConfig }));
   }
 
   /** The registered node at `path`, if any. */
