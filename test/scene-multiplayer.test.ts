@@ -3,7 +3,7 @@
  * packets (spec scene-multiplayer.md and its Appendix A). The same behaviour against a real Godot 4.6
  * is in scene-multiplayer-godot.test.ts.
  */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { ENetMultiplayerPeer, GodotError, GodotFloat, MultiplayerPeer, NetworkNode, SceneMultiplayer, TransferMode, Vector2, encodeVariant, float } from '../src';
 import { captureErrors } from './helpers/loopback';
 import { RawClient, closePeersAfterEach, hex, le32, pumpFor, pumpUntil, sceneClient, sceneServer } from './helpers/scene';
@@ -394,5 +394,37 @@ describe('hostile input', () => {
     expect(total).toBeGreaterThanOrEqual(bad.length - 1); // the unrequested confirm of an unknown id is ignored silently
     expect(counters).toMatchObject({ malformed: expect.any(Number), badSysCommand: 2, relayToUnknownPeer: 1, badRelay: 1, unknownCacheId: 1, unknownPath: 1 });
     expect(server.mp.getPeers()).toEqual([x.id]);
+  });
+});
+
+describe('autoPoll', () => {
+  it('drives server and client from the event loop, without a loop of our own', async () => {
+    const { ENetMultiplayerPeer: Peer } = await import('../src');
+    const serverPeer = new Peer();
+    serverPeer.setBindIp('127.0.0.1');
+    expect(serverPeer.createServer(0)).toBe(GodotError.OK);
+    const server = new SceneMultiplayer({ autoPoll: 5 });
+    server.multiplayerPeer = serverPeer;
+    const sGame = server.registerNode('Game', GAME_RPCS);
+    const clientPeer = new Peer();
+    expect(clientPeer.createClient('127.0.0.1', serverPeer.host?.getLocalPort() ?? 0)).toBe(GodotError.OK);
+    const client = new SceneMultiplayer({ autoPoll: true });
+    client.multiplayerPeer = clientPeer;
+    const cGame = client.registerNode('Game', GAME_RPCS);
+    try {
+      const hello = new Promise<unknown[]>((resolve) => sGame.on('hello', (...args) => resolve(args)));
+      await new Promise<void>((resolve) => client.once('connected_to_server', () => resolve()));
+      expect(cGame.rpcId(1, 'hello', 5, 'auto')).toBe(GodotError.OK);
+      expect(await hello).toEqual([5, 'auto']);
+      // Detaching the peer stops the polling: nothing runs afterwards.
+      client.multiplayerPeer = null;
+      server.multiplayerPeer = null;
+      const poll = jest.spyOn(server, 'poll');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(poll).not.toHaveBeenCalled();
+    } finally {
+      clientPeer.close();
+      serverPeer.close();
+    }
   });
 });
