@@ -124,7 +124,8 @@ export class SceneCache {
     if (packet.length !== CONFIRM_PATH_SIZE) return this.host.drop('malformed', 'CONFIRM_PATH is not 6 bytes');
     const id = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength).readUInt32LE(2);
     const node = this.#assigned.get(id);
-    if (node === undefined) return; // The node may have been removed since; Godot ignores this too.
+    // The node may have been removed since (Godot ignores this silently): counted, not reported.
+    if (node === undefined) return this.host.drop('unrequestedConfirm');
     if (packet[1] === 0) {
       this.host.reportError(`The rpc node checksum failed for "${node.path}" (peer ${from}): make sure both ends declare the same @rpc methods`);
     }
