@@ -56,3 +56,22 @@ describe('regression: hostile packets the fuzzer found dropped without being cou
     expect(errors.take()).toEqual([]);
   });
 });
+
+describe('regression: a client takes ADD_PEER / DEL_PEER only for peers that can exist', () => {
+  it('counts DEL_PEER of a peer it never heard of, or of the server, and keeps the server', () => {
+    const c = client();
+    c.feed('0702' + le32(4242), '0702' + le32(1), '0702' + le32(0));
+    expect(c.mp.getCounters().badSysCommand).toBe(3);
+    expect(c.mp.getPeers()).toEqual([1]);
+    c.feed('0701' + le32(A), '0702' + le32(A));
+    expect(c.mp.getPeers()).toEqual([1]);
+    expect(total(c.mp)).toBe(3);
+  });
+
+  it('refuses ADD_PEER of its own id', () => {
+    const c = client();
+    c.feed('0701' + le32(999));
+    expect(c.mp.getCounters().badSysCommand).toBe(1);
+    expect(c.mp.getPeers()).toEqual([1]);
+  });
+});

@@ -544,11 +544,14 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
       case SysCommand.ADD_PEER:
       case SysCommand.DEL_PEER:
         if (!relaying || iAmServer || sender !== SERVER_ID) return this.#drop('badSysCommand', `ADD/DEL_PEER from ${sender}`);
+        // A hostile server could name 0, 1, ourselves or peers it never announced; Godot would take them all.
         if (packet[1] === SysCommand.ADD_PEER) {
-          // A hostile server could name 0, 1 or ourselves; Godot would admit them all.
-          if (target <= SERVER_ID || this.#connected.has(target)) return this.#drop('badSysCommand', `ADD_PEER of ${target}`);
+          if (target <= SERVER_ID || target === this.getUniqueId() || this.#connected.has(target)) return this.#drop('badSysCommand', `ADD_PEER of ${target}`);
           this.#admitPeer(target);
-        } else this.#delPeer(target);
+        } else {
+          if (target === SERVER_ID || !this.#connected.has(target)) return this.#drop('badSysCommand', `DEL_PEER of ${target}, which is not a peer`);
+          this.#delPeer(target);
+        }
         return;
       case SysCommand.RELAY:
         return this.#processRelay(sender, target, packet, mode, channel, relaying, iAmServer);
