@@ -75,3 +75,14 @@ describe('regression: a client takes ADD_PEER / DEL_PEER only for peers that can
     expect(c.mp.getPeers()).toEqual([1]);
   });
 });
+
+describe('regression: a hostile server cannot grow a client without bound', () => {
+  it('believes ADD_PEER for at most 4094 other clients (ENet servers have 4095 peers)', () => {
+    const c = client();
+    const adds: string[] = [];
+    for (let id = 2; id < 2 + 5000; id++) adds.push('0701' + le32(id));
+    c.feed(...adds);
+    expect(c.mp.getPeers().length).toBe(4095);
+    expect(c.mp.getCounters().badSysCommand).toBe(5000 - 4094);
+  });
+});

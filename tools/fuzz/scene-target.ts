@@ -550,7 +550,8 @@ export function check(input: Uint8Array, fail: (message: string) => void): void 
     const peers = mp.getPeers();
     const pending = mp.getAuthenticatingPeers();
     if (side.isClient) {
-      if (peers.length > MAX_RELAYED_PEERS + 1) fail(`a client believes in ${peers.length} peers`);
+      if (peers.length > MAX_RELAYED_PEERS) fail(`a client believes in ${peers.length} peers`);
+      if (peers.includes(peer.id)) fail('a client counts itself among its peers');
     } else {
       for (const id of [...peers, ...pending]) if (!peer.links.has(id)) fail(`peer ${id} is admitted or authenticating but not connected`);
       for (const id of pending) if (peers.includes(id)) fail(`peer ${id} is both admitted and authenticating`);
