@@ -4,6 +4,8 @@
  * through an in-memory MultiplayerPeer (test/helpers/memory-peer.ts).
  */
 import { describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
 import { SceneMultiplayer } from '../src';
 import { captureErrors } from './helpers/loopback';
 import { MemoryPeer } from './helpers/memory-peer';
@@ -84,5 +86,35 @@ describe('regression: a hostile server cannot grow a client without bound', () =
     c.feed(...adds);
     expect(c.mp.getPeers().length).toBe(4095);
     expect(c.mp.getCounters().badSysCommand).toBe(5000 - 4094);
+  });
+});
+
+describe('regression: what a peer offers the path cache costs what the node costs, not what the packet did', () => {
+  /** Heap in use after a full collection. */
+  function heapAfterGc(): number {
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    return process.memoryUsage().heapUsed;
+  }
+
+  it('stores the node path, not the 64 KB spelling of it a peer sent ("Game////…")', () => {
+    const s = server(A);
+    s.mp.registerNode('Game', {});
+    const md5 = Buffer.from('d41d8cd98f00b204e9800998ecf8427e\0').toString('hex');
+    const longPath = Buffer.from('Game' + '/'.repeat(64 * 1024) + '\0').toString('hex');
+    const before = heapAfterGc();
+    for (let id = 1; id <= 400; id++) s.peer.deliver(A, hex('01' + md5 + le32(id) + longPath));
+    s.mp.poll();
+    const grown = heapAfterGc() - before;
+    expect(s.peer.queued).toBe(0);
+    expect(s.mp.getCounters().unknownPath).toBe(0);
+    // 400 spellings of 64 KB would be 25 MB.
+    expect(grown).toBeLessThan(4 * 1024 * 1024);
+    // The ids still name the node.
+    const calls: number[] = [];
+    s.mp.getNode('Game')?.rpcConfig('ping', '@rpc("any_peer")');
+    s.mp.getNode('Game')?.on('ping', () => calls.push(s.mp.getRemoteSenderId()));
+    s.feed(A, 'c0 07 0080', 'c0 90 0080');
+    expect(calls).toEqual([A, A]);
   });
 });

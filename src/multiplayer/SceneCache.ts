@@ -116,7 +116,8 @@ export class SceneCache {
         `The rpc node checksum failed for "${path}" (peer ${from}): the peer's script declares other @rpc methods than registered here, so method ids will not match`,
       );
     }
-    received.set(id, { path, node });
+    // The node's own path: the peer's spelling of it ("Game//////…") may be as long as its packet.
+    received.set(id, { path: node.path, node });
     this.host.sendReliable(from, Buffer.from([Command.CONFIRM_PATH, valid ? 1 : 0, id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24]));
   }
 
