@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { SceneMultiplayer } from '../src';
+import { GodotError, SceneMultiplayer, VariantWriter, float, writeCompressedVariant } from '../src';
 import { captureErrors } from './helpers/loopback';
 import { MemoryPeer } from './helpers/memory-peer';
 import { hex, le32 } from './helpers/scene';
@@ -116,5 +116,37 @@ describe('regression: what a peer offers the path cache costs what the node cost
     s.mp.getNode('Game')?.on('ping', () => calls.push(s.mp.getRemoteSenderId()));
     s.feed(A, 'c0 07 0080', 'c0 90 0080');
     expect(calls).toEqual([A, A]);
+  });
+});
+
+/** A call of `method` (script method id `methodId` of node "Game") from A, with `args` compressed, by inline path. */
+function rpcPacket(methodId: number, ...args: unknown[]): string {
+  const w = new VariantWriter();
+  w.u8(0x20);
+  w.u32(0);
+  w.u8(methodId);
+  w.u8(args.length);
+  for (const a of args) expect(writeCompressedVariant(w, a)).toBe(GodotError.OK);
+  const base = w.finish();
+  base.writeUInt32LE((0x80000000 | base.length) >>> 0, 1);
+  return Buffer.concat([base, Buffer.from('Game\0')]).toString('hex');
+}
+
+describe('regression: RPC handlers only get arguments of their declared types', () => {
+  function game(args: string[]): { s: ReturnType<typeof server>; got: unknown[][] } {
+    const s = server(A);
+    const got: unknown[][] = [];
+    s.mp.registerNode('Game', { f: { rpcMode: 'any_peer', args } }).on('f', (...a: unknown[]) => got.push(a));
+    return { s, got };
+  }
+
+  it('an int parameter refuses a NaN, infinite or out-of-int64 float (it truncated them to non-ints), and truncates others', () => {
+    const { s, got } = game(['int']);
+    s.feed(A, rpcPacket(0, NaN), rpcPacket(0, Infinity), rpcPacket(0, -1e300), rpcPacket(0, 2 ** 63));
+    expect(got).toEqual([]);
+    expect(s.mp.getCounters().badArguments).toBe(4);
+    s.feed(A, rpcPacket(0, float(2.7)), rpcPacket(0, -0.5));
+    expect(got).toEqual([[2], [0]]);
+    expect(Object.is(got[1][0], 0)).toBe(true);
   });
 });

@@ -273,7 +273,12 @@ export function fromDeclared(value: unknown, d: DeclaredType): Converted {
   if (d.type === VariantType.FLOAT && (actual === VariantType.FLOAT || actual === VariantType.INT)) {
     return { ok: true, value: Number(value) };
   }
-  if (d.type === VariantType.INT && actual === VariantType.FLOAT) return { ok: true, value: Math.trunc(Number(value)) };
+  if (d.type === VariantType.INT && actual === VariantType.FLOAT) {
+    // GDScript truncates; NaN, infinities and floats beyond int64 have no int to become.
+    const n = Number(value);
+    if (!Number.isFinite(n) || Math.abs(n) >= 2 ** 63) return { ok: false, reason: `expected int, got FLOAT ${n}` };
+    return { ok: true, value: Math.trunc(n) + 0 };
+  }
   if (d.type === VariantType.STRING && actual === VariantType.STRING_NAME) return { ok: true, value: (value as StringName).value };
   if (d.type === VariantType.STRING_NAME && actual === VariantType.STRING) return { ok: true, value: new StringName(value as string) };
   if (d.type === VariantType.OBJECT && actual === VariantType.NIL) return { ok: true, value };
