@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { GodotError, SceneMultiplayer, VariantWriter, float, writeCompressedVariant } from '../src';
+import { GodotError, SceneMultiplayer, TypedArray, TypedDictionary, VariantType, VariantWriter, float, writeCompressedVariant } from '../src';
 import { captureErrors } from './helpers/loopback';
 import { MemoryPeer } from './helpers/memory-peer';
 import { hex, le32 } from './helpers/scene';
@@ -148,5 +148,27 @@ describe('regression: RPC handlers only get arguments of their declared types', 
     s.feed(A, rpcPacket(0, float(2.7)), rpcPacket(0, -0.5));
     expect(got).toEqual([[2], [0]]);
     expect(Object.is(got[1][0], 0)).toBe(true);
+  });
+  it('an Array[int] parameter takes an Array[int] of ints only, as GDScript (no untyped [], no other element type)', () => {
+    const { s, got } = game(['Array[int]']);
+    const ints = (items: unknown[]) => new TypedArray({ type: VariantType.INT }, items);
+    s.feed(A, rpcPacket(0, [1, 2]), rpcPacket(0, ['a']), rpcPacket(0, new TypedArray({ type: VariantType.STRING }, ['x'])), rpcPacket(0, ints([1, 'x'])), rpcPacket(0, ints([1.5])));
+    expect(got).toEqual([]);
+    expect(s.mp.getCounters().badArguments).toBe(5);
+    s.feed(A, rpcPacket(0, ints([1, 2])), rpcPacket(0, ints([])));
+    expect(got).toEqual([[[1, 2]], [[]]]);
+    expect(got[0][0]).toBeInstanceOf(TypedArray);
+  });
+
+  it('a Dictionary[String, float] parameter takes that typed dictionary only, ints converted to floats', () => {
+    const { s, got } = game(['Dictionary[String, float]']);
+    const typed = (entries: Array<[unknown, unknown]>) => new TypedDictionary({ type: VariantType.STRING }, { type: VariantType.FLOAT }, entries);
+    s.feed(A, rpcPacket(0, new Map([['a', 1.5]])), rpcPacket(0, typed([[1, 'x']])), rpcPacket(0, typed([['a', 'x']])));
+    expect(got).toEqual([]);
+    expect(s.mp.getCounters().badArguments).toBe(3);
+    s.feed(A, rpcPacket(0, typed([['a', 1.5], ['b', 2]])));
+    expect(got.length).toBe(1);
+    expect(got[0][0]).toBeInstanceOf(TypedDictionary);
+    expect([...(got[0][0] as Map<unknown, unknown>)]).toEqual([['a', 1.5], ['b', 2]]);
   });
 });
