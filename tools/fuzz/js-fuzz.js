@@ -21,6 +21,7 @@
  *   watched: string[]            absolute paths of the scripts whose blocks are the coverage
  *   coverage: string             what that is, for the results
  *   maxLen: number               default --max-len
+ *   timeLimit?: number           default --time-limit (ms; the engine's default is 200)
  *   makeSeeds(dir): number       writes the seed corpus
  *   check(input, fail): void     runs one input and checks it
  *   byteMutations?: ((b, m) => Buffer)[]   extra byte-level mutations
@@ -55,7 +56,7 @@ function loadTarget(name) {
 }
 
 function parseArgs(argv) {
-  const o = { target: argv[0], seconds: 60, seeds: null, corpus: null, crashes: null, json: null, maxLen: null, timeLimit: 200,
+  const o = { target: argv[0], seconds: 60, seeds: null, corpus: null, crashes: null, json: null, maxLen: null, timeLimit: null,
     makeSeeds: null, replay: [] };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
@@ -83,6 +84,7 @@ function worker() {
   const opts = workerData.opts;
   const target = loadTarget(opts.target);
   const maxLen = opts.maxLen ?? target.maxLen ?? 8192;
+  const timeLimit = opts.timeLimit ?? target.timeLimit ?? 200;
   const shared = new Int32Array(workerData.shared); // [0] heartbeat, [1] stop flag, [2] current input length
   const current = new Uint8Array(workerData.currentInput);
   const now = () => Number(process.hrtime.bigint() / 1000000n); // targets may fake Date.now
@@ -195,7 +197,7 @@ function worker() {
       crash(input, `check threw: ${e && e.stack ? e.stack.split('\n').slice(0, 5).join(' | ') : e}`);
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms > opts.timeLimit) crash(input, `check took ${ms.toFixed(0)} ms on ${input.length} bytes`);
+    if (ms > timeLimit) crash(input, `check took ${ms.toFixed(0)} ms on ${input.length} bytes`);
     Atomics.add(shared, 0, 1);
   }
 
@@ -309,7 +311,7 @@ function main() {
     const beat = Atomics.load(state, 0);
     if (beat !== lastBeat) { lastBeat = beat; stalledSince = Date.now(); }
     if (Date.now() >= deadline) Atomics.store(state, 1, 1);
-    if (!finished && Date.now() - stalledSince > Math.max(10000, opts.timeLimit * 20)) {
+    if (!finished && Date.now() - stalledSince > Math.max(10000, (opts.timeLimit ?? target.timeLimit ?? 200) * 20)) {
       crashes++;
       messages.push('hang: a check did not return for 10 s');
       console.log('CRASH: hang: a check did not return for 10 s; input saved');

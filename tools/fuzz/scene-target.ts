@@ -65,7 +65,12 @@ import {
   Vector3i,
   Vector4,
   Vector4i,
+  TypedArray,
+  TypedDictionary,
+  VariantType,
+  VariantWriter,
   float,
+  writeCompressedVariant,
 } from '../../src/variant/marshalls';
 import { MemoryNetwork, MemoryPacket, MemoryPeer } from '../../test/helpers/memory-peer';
 
@@ -492,14 +497,15 @@ export function check(input: Uint8Array, fail: (message: string) => void): void 
     let data = p.packet.data;
     let from = p.packet.peer;
     if (data.length === 2 && (data[0] & 7) === 7 && data[1] === 0) return true; // AUTH completion marker
-    const relay = data.length >= 7 && (data[0] & 7) === 7 && data[1] === 3;
-    if (relay && !side.isClient && data.readInt32LE(2) === -1) {
-      // "Everyone but the server": forwarded to nobody when the sender is alone.
-      return p.peersBefore.every((x) => x === from);
-    }
-    if (relay && side.isClient) {
-      from = data.readInt32LE(2);
+    if (data.length >= 7 && (data[0] & 7) === 7 && data[1] === 3) {
+      const peerField = data.readInt32LE(2);
       data = data.subarray(6);
+      // A client runs what the server relays as coming from its source.
+      if (side.isClient) from = peerField;
+      // "Everyone but the server" from a sender who is alone goes nowhere; a server runs broadcasts
+      // (0, -n) itself as coming from the sender. (Anything forwarded was an effect already.)
+      else if (peerField === -1) return p.peersBefore.every((x) => x === from);
+      else if (peerField > 0) return false;
     }
     return data.length === 6 && (data[0] & 7) === 2 && offered.has(`${from}:${data.readUInt32LE(2)}`);
   };
@@ -612,7 +618,7 @@ const PEER_FIELD_VALUES = [0, 1, -1, 2, 3, 12345, 777, CLIENT_ID, -2, -12345, 0x
 /** Mutations of one packet's bytes that know SceneMultiplayer's layout. */
 function mutatePacket(data: Buffer, m: Mutator): Buffer {
   const d = Buffer.from(data);
-  switch (m.rnd(9)) {
+  switch (m.rnd(10)) {
     case 0: // command byte: command and flags
       if (d.length) d[0] = m.rnd(2) ? m.rnd(8) | (d[0] & 0xf0) : m.rnd(256);
       return d;
@@ -640,6 +646,8 @@ function mutatePacket(data: Buffer, m: Mutator): Buffer {
         else d[1 + m.rnd(32)] = '0123456789abcdefX'.charCodeAt(m.rnd(17));
       }
       return d;
+    case 8: // new arguments of any type (RPC)
+      return rebuildArguments(d, m) ?? d;
     case 7: // path bytes: separators, root prefix, NULs
       if (d.length >= 2) {
         const piece = ['/', '//', '/root/', '..', '\0', ':x', 'Main/', 'Game'][m.rnd(8)];
@@ -650,6 +658,43 @@ function mutatePacket(data: Buffer, m: Mutator): Buffer {
     default:
       return m.mutateBytes(d);
   }
+}
+
+/** Values of every shape a handler might be handed, for rebuildArguments. */
+const ARGUMENTS: Array<() => unknown> = [
+  () => NaN, () => Infinity, () => -1e300, () => 2 ** 63, () => 2.5, () => float(-0.5), () => float(3), () => 7, () => -200, () => 70000,
+  () => 2 ** 40, () => -(2n ** 62n), () => 'str', () => '', () => true, () => false, () => null,
+  () => new Vector2(1, 2), () => new Vector3(1, 2, 3), () => new Vector3i(1, 2, 3), () => new Color(1, 0, 0, 1),
+  () => new Transform2D(new Vector2(1, 0), new Vector2(0, 1), new Vector2(5, 6)), () => new StringName('n'), () => NodePath.parse('/root/Game:position'),
+  () => [1, 'a'], () => [], () => [new Vector2(1, 2)], () => new Map([['a', 1.5]]), () => new Map([[1, 'x']]),
+  () => new TypedArray({ type: VariantType.INT }, [1, 2]), () => new TypedArray({ type: VariantType.INT }, ['x']),
+  () => new TypedArray({ type: VariantType.STRING }, ['x']), () => new TypedArray({ type: VariantType.FLOAT }, [1.5, 2]),
+  () => new TypedArray({ type: VariantType.VECTOR2 }, [new Vector2(1, 2)]), () => new TypedArray({ type: VariantType.VECTOR2 }, [1]),
+  () => new TypedDictionary({ type: VariantType.STRING }, { type: VariantType.FLOAT }, [['a', 1.5]]),
+  () => new TypedDictionary({ type: VariantType.STRING }, { type: VariantType.FLOAT }, [['a', 'x']]),
+  () => new TypedDictionary({ type: VariantType.INT }, { type: VariantType.STRING }, [[1, 'x']]),
+  () => Buffer.from([1, 2, 3]), () => new Int32Array([1, 2]), () => new ObjectId(5n), () => new RID(1n), () => new Callable(), () => new Signal('s', 1n),
+  () => new GodotObject('Node', new Map([['name', 'n']])),
+];
+
+/** An RPC with its arguments replaced by 0-3 values of any type (its node, method and inline path kept). */
+function rebuildArguments(d: Buffer, m: Mutator): Buffer | null {
+  if (d.length < 3 || (d[0] & 7) !== 0) return null;
+  const idSize = (d[0] >> 4) & 3;
+  if (idSize === 3) return null;
+  const headerEnd = 1 + [1, 2, 4][idSize] + (d[0] & 0x40 ? 2 : 1);
+  if (d.length < headerEnd) return null;
+  const inline = idSize === 2 && (d.readUInt32LE(1) & 0x80000000) !== 0;
+  const pathAt = inline ? d.readUInt32LE(1) & 0x7fffffff : d.length;
+  const w = new VariantWriter();
+  w.bytes(d.subarray(0, headerEnd));
+  const n = m.rnd(4);
+  w.u8(n);
+  for (let i = 0; i < n; i++) writeCompressedVariant(w, ARGUMENTS[m.rnd(ARGUMENTS.length)](), m.rnd(2) === 0);
+  const out = Buffer.concat([w.finish(), inline && pathAt < d.length ? d.subarray(pathAt) : Buffer.alloc(0)]);
+  out[0] &= 0x7f; // an argument count follows
+  if (inline) out.writeUInt32LE((0x80000000 | (out.length - (d.length - pathAt))) >>> 0, 1);
+  return out;
 }
 
 export function mutate(parent: Buffer, m: Mutator): Buffer {
@@ -946,3 +991,5 @@ export const watched = [
 ];
 export const coverage = 'V8 block coverage of src/multiplayer/{SceneMultiplayer,SceneCache,SceneRPC,NetworkNode,rpc-config,protocol}.ts + src/variant/{marshalls,typed,types}.ts';
 export const maxLen = 16384;
+/** A session is a few hundred packets; a check slower than this (a second) is worth a look. */
+export const timeLimit = 1000;
