@@ -10,7 +10,7 @@
  *    a new hit-count bucket (1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+), as libFuzzer's;
  *  - corpus: the seeds, then every input that adds a feature; mutants are run in batches and a batch
  *    with new coverage is replayed one by one to find who brought it;
- *  - mutations: generic byte mutations (bit flips, random bytes, inserts, deletes, chunk copies,
+ *  - mutations: generic byte mutations (mutations.js: bit flips, random bytes, inserts, deletes, chunk copies,
  *    splices with another corpus entry, truncation, boundary 32-bit values) plus the target's own
  *    (`byteMutations`), or the target's structure-aware `mutate`;
  *  - checks: the target's `check(input, fail)`; `fail(message)` records a crash (deduplicated by
@@ -39,6 +39,7 @@ const fs = require('fs');
 const path = require('path');
 const { fileURLToPath } = require('url');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
+const { byteMutator } = require('./mutations.js');
 
 const TARGETS = {
   variant: path.join(__dirname, 'variant-target.js'),
@@ -156,27 +157,9 @@ function worker() {
     const x = (rngState * 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn;
     return Number((x >> 11n) % BigInt(n));
   }
-  const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 15, 16, 255, 256, 1023, 1024, 1025, 0x7fff, 0x8000, 0xffff, 0x10000,
-    0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x40000000, 0x3fffffff];
   const corpus = [];
   const pick = () => corpus[rnd(corpus.length)];
-  const m = { rnd, pick, interesting: () => INTERESTING[rnd(INTERESTING.length)], mutateBytes: null };
-  const generic = [
-    (b) => { if (b.length) { const i = rnd(b.length); b[i] ^= 1 << rnd(8); } return b; },
-    (b) => { if (b.length) b[rnd(b.length)] = rnd(256); return b; },
-    (b) => { const i = rnd(b.length + 1); const n = 1 + rnd(8); const ins = Buffer.alloc(n); for (let k = 0; k < n; k++) ins[k] = rnd(256); return Buffer.concat([b.subarray(0, i), ins, b.subarray(i)]); },
-    (b) => { if (!b.length) return b; const i = rnd(b.length); const n = 1 + rnd(Math.min(16, b.length - i)); return Buffer.concat([b.subarray(0, i), b.subarray(i + n)]); },
-    (b) => { if (!b.length) return b; const i = rnd(b.length); const n = 1 + rnd(Math.min(64, b.length - i)); const at = rnd(b.length + 1); return Buffer.concat([b.subarray(0, at), b.subarray(i, i + n), b.subarray(at)]); },
-    (b) => { const other = pick(); const i = rnd(b.length + 1), j = rnd(other.length + 1); return Buffer.concat([b.subarray(0, i), other.subarray(j)]); },
-    (b) => b.subarray(0, rnd(b.length + 1)),
-    (b) => { const w = Buffer.alloc(4); w.writeUInt32LE(m.interesting() >>> 0); const at = rnd(b.length + 1); return rnd(2) ? Buffer.concat([b.subarray(0, at), w, b.subarray(at)]) : Buffer.concat([b.subarray(0, at), w, b.subarray(at + 4)]); },
-  ];
-  const byteMutations = [...generic, ...(target.byteMutations || [])];
-  m.mutateBytes = (parent, ops = 1 + rnd(4)) => {
-    let b = Buffer.from(parent);
-    for (let k = ops; k > 0; k--) b = Buffer.from(byteMutations[rnd(byteMutations.length)](b, m));
-    return b;
-  };
+  const m = byteMutator(rnd, pick, target.byteMutations || []);
   function mutate(parent) {
     const b = target.mutate ? target.mutate(parent, m) : m.mutateBytes(parent);
     return b.length > maxLen ? b.subarray(0, maxLen) : b;

@@ -207,7 +207,7 @@ const PLAYER: Declared = {
     secret: { rpcMode: 'disabled' },
   },
 };
-const NODES: Record<string, Declared> = { Game: GAME, 'Main/World/Player': PLAYER, 'Main/HUD': { script: {} } };
+export const NODES: Record<string, Declared> = { Game: GAME, 'Main/World/Player': PLAYER, 'Main/HUD': { script: {} } };
 
 /** Calls the RPC action makes (its argument byte picks one): valid for their declarations. */
 const CALLS: Array<[string, string, () => unknown[]]> = [
@@ -284,13 +284,63 @@ const quiet: Observer = { effect: () => undefined, fail: () => undefined };
 /** The fake clock every side reads through Date.now while an input runs. */
 const clock = { now: 1_000_000 };
 
+/**
+ * The game's nodes registered on a SceneMultiplayer, each RPC method (but `nohandler`) handled by a
+ * check that its arguments match the declaration and, on a server, that the remote sender is a peer.
+ */
+export class GameNodes {
+  readonly nodes = new Map<string, NetworkNode>();
+  calls = 0;
+
+  constructor(
+    readonly mp: SceneMultiplayer,
+    readonly observer: Observer,
+    readonly options: { server: boolean; playerAuthority: number; throwing: boolean },
+  ) {
+    for (const nodePath of Object.keys(NODES)) this.register(nodePath);
+  }
+
+  register(nodePath: string): void {
+    const decl = NODES[nodePath];
+    const authority = nodePath === 'Main/World/Player' ? this.options.playerAuthority : 1;
+    const node = this.mp.registerNode(nodePath, decl.script, { rpcConfig: decl.rpcConfig, authority });
+    this.nodes.set(nodePath, node);
+    for (const [name, method] of [...Object.entries(decl.script), ...Object.entries(decl.rpcConfig ?? {})]) {
+      if (name === 'nohandler') continue;
+      node.on(name, (...args: unknown[]) => this.#handled(nodePath, name, method, args));
+    }
+    // Two handlers on one method: both run, each counted.
+    if (nodePath === 'Game') node.on('ping', () => this.calls++);
+  }
+
+  #handled(nodePath: string, name: string, decl: RpcDeclaration, args: unknown[]): void {
+    this.calls++;
+    this.observer.effect();
+    const where = `handler ${nodePath}.${name}`;
+    const params = declaredArgs(decl);
+    if (params !== null) {
+      const required = params.filter((p) => !p.optional).length;
+      if (args.length < required || args.length > params.length) this.observer.fail(`${where} got ${args.length} arguments, declared ${required}..${params.length}`);
+      args.forEach((a, i) => {
+        if (i < params.length && !matchesType(a, params[i].type)) {
+          this.observer.fail(`${where}: argument ${i + 1} is not a ${params[i].type}: ${describe(a)}`);
+        }
+      });
+    }
+    const sender = this.mp.getRemoteSenderId();
+    if (this.options.server && sender !== 1 && !this.mp.getPeers().includes(sender)) {
+      this.observer.fail(`${where} runs with remote sender ${sender}, which is not a connected peer`);
+    }
+    if (this.options.throwing) throw new Error(`${where} throws, as handlers may`);
+  }
+}
+
 export class Side {
   readonly mp = new SceneMultiplayer({ maxPathsPerPeer: 8 });
   readonly peers: readonly number[];
-  readonly nodes = new Map<string, NetworkNode>();
+  readonly game: GameNodes;
   /** Set by makeSeeds: records what this side does as input operations. */
   record: ((op: Buffer) => void) | null = null;
-  readonly handlerCalls = { count: 0 };
 
   constructor(
     readonly config: number,
@@ -316,7 +366,12 @@ export class Side {
       'peer_authenticating', 'peer_authentication_failed', 'peer_packet']) {
       mp.on(event, () => observer.effect());
     }
-    for (const nodePath of Object.keys(NODES)) this.#register(nodePath);
+    const authorityChoice = (config >> CONFIG_AUTHORITY_SHIFT) & 3;
+    this.game = new GameNodes(mp, observer, {
+      server: !this.isClient,
+      playerAuthority: [1, this.peers[0], this.peers[1], peer.id][authorityChoice],
+      throwing: (config & CONFIG_THROWING) !== 0,
+    });
     mp.multiplayerPeer = peer;
   }
 
@@ -324,39 +379,8 @@ export class Side {
     return (this.config & CONFIG_CLIENT) !== 0;
   }
 
-  #register(nodePath: string): void {
-    const decl = NODES[nodePath];
-    const authorityChoice = (this.config >> CONFIG_AUTHORITY_SHIFT) & 3;
-    const authority = nodePath !== 'Main/World/Player' ? 1 : [1, this.peers[0], this.peers[1], this.peer.id][authorityChoice];
-    const node = this.mp.registerNode(nodePath, decl.script, { rpcConfig: decl.rpcConfig, authority });
-    this.nodes.set(nodePath, node);
-    for (const [name, method] of [...Object.entries(decl.script), ...Object.entries(decl.rpcConfig ?? {})]) {
-      if (name === 'nohandler') continue;
-      node.on(name, (...args: unknown[]) => this.#handled(nodePath, name, method, args));
-    }
-    // Two handlers on one method: both run, each counted.
-    if (nodePath === 'Game') node.on('ping', () => this.handlerCalls.count++);
-  }
-
-  #handled(nodePath: string, name: string, decl: RpcDeclaration, args: unknown[]): void {
-    this.handlerCalls.count++;
-    this.observer.effect();
-    const where = `handler ${nodePath}.${name}`;
-    const params = declaredArgs(decl);
-    if (params !== null) {
-      const required = params.filter((p) => !p.optional).length;
-      if (args.length < required || args.length > params.length) this.observer.fail(`${where} got ${args.length} arguments, declared ${required}..${params.length}`);
-      args.forEach((a, i) => {
-        if (i < params.length && !matchesType(a, params[i].type)) {
-          this.observer.fail(`${where}: argument ${i + 1} is not a ${params[i].type}: ${describe(a)}`);
-        }
-      });
-    }
-    const sender = this.mp.getRemoteSenderId();
-    if (!this.isClient && sender !== this.peer.id && !this.mp.getPeers().includes(sender)) {
-      this.observer.fail(`${where} runs with remote sender ${sender}, which is not a connected peer`);
-    }
-    if (this.config & CONFIG_THROWING) throw new Error(`${where} throws, as handlers may`);
+  get nodes(): Map<string, NetworkNode> {
+    return this.game.nodes;
   }
 
   /** Runs one action operation (recorded when seeding). */
@@ -401,7 +425,7 @@ export class Side {
             this.nodes.get('Main/World/Player')?.remove();
             return;
           case Misc.REGISTER_PLAYER:
-            if (this.nodes.get('Main/World/Player')?.isRegistered === false) this.#register('Main/World/Player');
+            if (this.nodes.get('Main/World/Player')?.isRegistered === false) this.game.register('Main/World/Player');
             return;
           case Misc.GAME_AUTHORITY:
             this.nodes.get('Game')?.setMultiplayerAuthority(id);
@@ -583,7 +607,7 @@ export function check(input: Uint8Array, fail: (message: string) => void): void 
     if (current !== null) finish(current);
     for (const m of unexpected) fail(`reported: ${m}`);
     totals.inputs++;
-    totals.handlerCalls += side.handlerCalls.count;
+    totals.handlerCalls += side.game.calls;
     for (const [reason, n] of Object.entries(mp.getCounters())) totals.byReason[reason] = (totals.byReason[reason] ?? 0) + n;
   } finally {
     Date.now = realNow;
@@ -606,7 +630,7 @@ export function stats(): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Structure-aware mutation
 
-interface Mutator {
+export interface Mutator {
   rnd(n: number): number;
   pick(): Buffer;
   interesting(): number;
@@ -616,7 +640,7 @@ interface Mutator {
 const PEER_FIELD_VALUES = [0, 1, -1, 2, 3, 12345, 777, CLIENT_ID, -2, -12345, 0x7fffffff, -0x80000000, 424242];
 
 /** Mutations of one packet's bytes that know SceneMultiplayer's layout. */
-function mutatePacket(data: Buffer, m: Mutator): Buffer {
+export function mutatePacket(data: Buffer, m: Mutator): Buffer {
   const d = Buffer.from(data);
   switch (m.rnd(10)) {
     case 0: // command byte: command and flags
@@ -678,7 +702,7 @@ const ARGUMENTS: Array<() => unknown> = [
 ];
 
 /** An RPC with its arguments replaced by 0-3 values of any type (its node, method and inline path kept). */
-function rebuildArguments(d: Buffer, m: Mutator): Buffer | null {
+export function rebuildArguments(d: Buffer, m: Mutator): Buffer | null {
   if (d.length < 3 || (d[0] & 7) !== 0) return null;
   const idSize = (d[0] >> 4) & 3;
   if (idSize === 3) return null;
@@ -953,12 +977,12 @@ function handMade(): Record<string, Buffer> {
   };
 }
 
-export function makeSeeds(dir: string): number {
-  fs.mkdirSync(dir, { recursive: true });
+/** The seed inputs by name: every scenario recorded from the server and from a client, in four configs, and handMade(). */
+export function seedInputs(): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
   const realNow = Date.now;
   Date.now = () => clock.now;
   setErrorReporter(() => undefined);
-  let written = 0;
   try {
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
       for (const recordClient of [false, true]) {
@@ -967,20 +991,21 @@ export function makeSeeds(dir: string): number {
           const { w, recording } = world(config, recordClient);
           scenario(w);
           w.poll();
-          const input = recording().input();
-          fs.writeFileSync(path.join(dir, `${name}-${recordClient ? 'client' : 'server'}-${config.toString(16)}`), input);
-          written++;
+          out[`${name}-${recordClient ? 'client' : 'server'}-${config.toString(16)}`] = recording().input();
         }
       }
     }
   } finally {
     Date.now = realNow;
   }
-  for (const [name, input] of Object.entries(handMade())) {
-    fs.writeFileSync(path.join(dir, name), input);
-    written++;
-  }
-  return written;
+  return { ...out, ...handMade() };
+}
+
+export function makeSeeds(dir: string): number {
+  fs.mkdirSync(dir, { recursive: true });
+  const seeds = Object.entries(seedInputs());
+  for (const [name, input] of seeds) fs.writeFileSync(path.join(dir, name), input);
+  return seeds.length;
 }
 
 // ---------------------------------------------------------------------------------------------
