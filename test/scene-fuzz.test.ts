@@ -172,3 +172,20 @@ describe('regression: RPC handlers only get arguments of their declared types', 
     expect([...(got[0][0] as Map<unknown, unknown>)]).toEqual([['a', 1.5], ['b', 2]]);
   });
 });
+
+describe('regression: a peer decides the length of its paths, not of our error messages', () => {
+  it('reports a 64 KB unknown or badly checksummed path in under 400 characters', () => {
+    const s = server(A);
+    s.mp.registerNode('Game', {});
+    const long = (p: string) => Buffer.from(p + '\0').toString('hex');
+    const md5 = (m: string) => Buffer.from(m + '\0').toString('hex');
+    s.feed(A,
+      '01' + md5('d41d8cd98f00b204e9800998ecf8427e') + le32(1) + long('Nope/' + 'x'.repeat(65536)),
+      '01' + md5('0'.repeat(32)) + le32(2) + long('Game' + '/'.repeat(65536)),
+      '20' + le32(0x80000000 | 7) + '00' + '00' + long('y'.repeat(65536)));
+    const messages = errors.take();
+    expect(messages.length).toBe(3);
+    for (const m of messages) expect(m.length).toBeLessThan(400);
+    expect(s.mp.getCounters().unknownPath).toBe(2);
+  });
+});
