@@ -36,7 +36,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { setErrorReporter } from '../../src/core/errors';
 import { SceneMultiplayer } from '../../src/multiplayer/SceneMultiplayer';
 import { NetworkNode } from '../../src/multiplayer/NetworkNode';
 import { TransferMode } from '../../src/multiplayer/MultiplayerPeer';
@@ -68,10 +67,13 @@ import {
   TypedArray,
   TypedDictionary,
   VariantType,
+  VariantReader,
   VariantWriter,
   float,
+  readCompressedVariant,
   writeCompressedVariant,
 } from '../../src/variant/marshalls';
+import { GodotError, setErrorReporter } from '../../src/core/errors';
 import { MemoryNetwork, MemoryPacket, MemoryPeer } from '../../test/helpers/memory-peer';
 
 const SRC = path.join(__dirname, '..', '..', 'src');
@@ -112,8 +114,10 @@ export const enum Misc {
   REGISTER_PLAYER = 3,
   GAME_AUTHORITY = 4,
   CLOSE = 5,
+  /** The multiplayer root path, unset and set again. */
+  ROOT_PATH = 6,
 }
-const MISC_COUNT = 6;
+const MISC_COUNT = 7;
 
 export const CLIENT_ID = 999;
 /** Peer ids by index: a server's clients; a client's server (index 0) and fellow clients. */
@@ -358,6 +362,7 @@ export class Side {
         const text = data.toString('latin1');
         if (text === 'secret') mp.sendAuth(id, Buffer.from('welcome'));
         if (text === 'secret' || text === 'welcome' || config & CONFIG_AUTH_LENIENT) mp.completeAuth(id);
+        if (config & CONFIG_THROWING && text === 'throw') throw new Error('the auth callback throws, as callbacks may');
       };
       // A client opens the exchange, as a Godot client's game script would.
       if (config & CONFIG_CLIENT) mp.on('peer_authenticating', (id) => mp.sendAuth(id, Buffer.from('secret')));
@@ -432,6 +437,9 @@ export class Side {
             return;
           case Misc.CLOSE:
             this.peer.close();
+            return;
+          case Misc.ROOT_PATH:
+            mp.rootPath = mp.rootPath === '' ? '/root' : '';
             return;
         }
     }
@@ -701,7 +709,11 @@ const ARGUMENTS: Array<() => unknown> = [
   () => new GodotObject('Node', new Map([['name', 'n']])),
 ];
 
-/** An RPC with its arguments replaced by 0-3 values of any type (its node, method and inline path kept). */
+/**
+ * An RPC whose arguments are changed (its node, method and inline path kept): mostly one argument
+ * replaced by a value of any type, the others kept, so the checks behind the first reach the rest;
+ * sometimes one added or removed, or 0-3 new ones.
+ */
 export function rebuildArguments(d: Buffer, m: Mutator): Buffer | null {
   if (d.length < 3 || (d[0] & 7) !== 0) return null;
   const idSize = (d[0] >> 4) & 3;
@@ -710,12 +722,29 @@ export function rebuildArguments(d: Buffer, m: Mutator): Buffer | null {
   if (d.length < headerEnd) return null;
   const inline = idSize === 2 && (d.readUInt32LE(1) & 0x80000000) !== 0;
   const pathAt = inline ? d.readUInt32LE(1) & 0x7fffffff : d.length;
-  const w = new VariantWriter();
-  w.bytes(d.subarray(0, headerEnd));
-  const n = m.rnd(4);
-  w.u8(n);
-  for (let i = 0; i < n; i++) writeCompressedVariant(w, ARGUMENTS[m.rnd(ARGUMENTS.length)](), m.rnd(2) === 0);
-  const out = Buffer.concat([w.finish(), inline && pathAt < d.length ? d.subarray(pathAt) : Buffer.alloc(0)]);
+  // The arguments there are, as encoded slices (a byte-only call has none we can split).
+  const args: Buffer[] = [];
+  if ((d[0] & 0x80) === 0 && headerEnd < Math.min(pathAt, d.length)) {
+    const region = d.subarray(headerEnd + 1, Math.min(pathAt, d.length));
+    const r = new VariantReader(region);
+    for (let i = 0; i < d[headerEnd] && r.pos < region.length; i++) {
+      const start = r.pos;
+      if (readCompressedVariant(r, true, true).error !== GodotError.OK) break;
+      args.push(region.subarray(start, r.pos));
+    }
+  }
+  const encoded = (): Buffer => {
+    const w = new VariantWriter();
+    writeCompressedVariant(w, ARGUMENTS[m.rnd(ARGUMENTS.length)](), m.rnd(2) === 0);
+    return w.finish();
+  };
+  const choice = m.rnd(8);
+  if (args.length > 0 && choice < 5) args[m.rnd(args.length)] = encoded();
+  else if (choice === 5) args.splice(m.rnd(args.length + 1), 0, encoded());
+  else if (choice === 6 && args.length > 0) args.splice(m.rnd(args.length), 1);
+  else args.splice(0, args.length, ...Array.from({ length: m.rnd(4) }, encoded));
+  const out = Buffer.concat([d.subarray(0, headerEnd), Buffer.from([args.length]), ...args,
+    inline && pathAt < d.length ? d.subarray(pathAt) : Buffer.alloc(0)]);
   out[0] &= 0x7f; // an argument count follows
   if (inline) out.writeUInt32LE((0x80000000 | (out.length - (d.length - pathAt))) >>> 0, 1);
   return out;
@@ -762,10 +791,17 @@ export function mutate(parent: Buffer, m: Mutator): Buffer {
       case 6: // delete
         if (ops.length) ops.splice(m.rnd(ops.length), 1 + m.rnd(2));
         break;
-      case 7: { // duplicate (floods: the same packet many times)
+      case 7: { // duplicate (floods: the same packet many times; SIMPLIFY_PATHs with fresh cache ids)
         if (!ops.length) break;
         const i = m.rnd(ops.length);
-        ops.splice(i, 0, ...Array.from({ length: 1 + m.rnd(m.rnd(4) === 0 ? 40 : 3) }, () => ops[i]));
+        const o = ops[i];
+        const copies = Array.from({ length: 1 + m.rnd(m.rnd(4) === 0 ? 40 : 3) }, (_, k) => {
+          if (o.kind !== 'packet' || o.data.length < 38 || (o.data[0] & 7) !== 1) return o;
+          const data = Buffer.from(o.data);
+          data.writeUInt32LE((data.readUInt32LE(34) + k + 1) >>> 0, 34);
+          return packetOp(o.sender, o.channel, o.mode, data);
+        });
+        ops.splice(i, 0, ...copies);
         break;
       }
       case 8: { // an action
@@ -973,6 +1009,7 @@ function handMade(): Record<string, Buffer> {
     'appendix-a': input(0, appendix),
     'appendix-a-auth': input(CONFIG_AUTH, appendix),
     hostile: input(0, hostile.map((x) => [a, x] as const)),
+    'auth-callback-throws': input(CONFIG_AUTH | CONFIG_THROWING, [[a, '0700' + Buffer.from('throw').toString('hex')], [a, '0700' + Buffer.from('secret').toString('hex')], [a, '0700']]),
     'hostile-pending': input(CONFIG_AUTH, hostile.map((x) => [a, x] as const)),
   };
 }
