@@ -1,15 +1,24 @@
 /**
  * SceneMultiplayer under hostile input, in-process: the bugs the `scene` fuzz target
  * (tools/fuzz/scene-target.ts, `npm run fuzz`) found, as regression tests on hand-made packets fed
- * through an in-memory MultiplayerPeer (test/helpers/memory-peer.ts).
+ * through an in-memory MultiplayerPeer (test/helpers/memory-peer.ts); and the target itself, on its
+ * seeds, its reproducers and a deterministic sample of mutants.
  */
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync, readdirSync } from 'fs';
+import { join } from 'path';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { GodotError, SceneMultiplayer, TypedArray, TypedDictionary, VariantType, VariantWriter, float, writeCompressedVariant } from '../src';
 import { captureErrors } from './helpers/loopback';
 import { MemoryPeer } from './helpers/memory-peer';
 import { hex, le32 } from './helpers/scene';
+import { Mutator, check, mutate, seedInputs } from '../tools/fuzz/scene-target';
+import { Prng } from '../tools/impair-proxy';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { byteMutator } = require('../tools/fuzz/mutations.js') as { byteMutator(rnd: (n: number) => number, pick: () => Buffer): Mutator };
+
+const REPRO = join(__dirname, '..', 'tools', 'fuzz', 'repro');
 
 const errors = captureErrors();
 
@@ -187,5 +196,24 @@ describe('regression: a peer decides the length of its paths, not of our error m
     expect(messages.length).toBe(3);
     for (const m of messages) expect(m.length).toBeLessThan(400);
     expect(s.mp.getCounters().unknownPath).toBe(2);
+  });
+});
+
+describe('the scene fuzz target (tools/fuzz/scene-target.ts, run long by npm run fuzz)', () => {
+  it('replays its seeds (our own traffic, Appendix A, hostile packets) and every reproducer without a failed check', () => {
+    const inputs = [...Object.values(seedInputs()), ...readdirSync(REPRO).filter((f) => f.startsWith('scene-')).map((f) => readFileSync(join(REPRO, f)))];
+    expect(inputs.length).toBeGreaterThan(40);
+    const failures: string[] = [];
+    for (const input of inputs) check(input, (m) => failures.push(m));
+    expect(failures).toEqual([]);
+  });
+
+  it('checks 500 mutants of them without a failure (a deterministic sample)', () => {
+    const seeds = Object.values(seedInputs());
+    const rng = new Prng(99);
+    const m = byteMutator((n) => rng.int(n), () => seeds[rng.int(seeds.length)]);
+    const failures: string[] = [];
+    for (let i = 0; i < 500; i++) check(mutate(seeds[rng.int(seeds.length)], m), (f) => failures.push(f));
+    expect(failures).toEqual([]);
   });
 });
