@@ -502,6 +502,8 @@ describe('a Godot client through the bridge, against a plain ENetMultiplayerPeer
 
 describe('a Godot server through the bridge', () => {
   let port = 0;
+  let g1: Record<string, any>; // the 'created' reports of Godot clients G1 and G2
+  let g2: Record<string, any>;
 
   test('listens on a free port that the test reads from the bridge', async () => {
     const created = await branch('server', 'S');
@@ -536,7 +538,7 @@ describe('a Godot server through the bridge', () => {
   });
 
   test('Godot clients of the Godot server: ADD_PEER and RELAY as Godot sends them', async () => {
-    const [g1, g2] = [await branch('client', 'G1', port), await branch('client', 'G2', port)].map((r) => r.data);
+    [g1, g2] = [await branch('client', 'G1', port), await branch('client', 'G2', port)].map((r) => r.data);
     // G1 learns of G2 through the server's ADD_PEER, as over Godot's own ENet.
     await oracle.waitForReport((r) => r.data.branch === 'G1' && r.data.event === 'peer_connected' && r.data.id === g2.id);
     await oracle.waitForPacket((p) => p.bridge === g1.bridge && p.direction === 'received' && hex(p.data) === '0701' + i32hex(g2.id));
@@ -553,10 +555,24 @@ describe('a Godot server through the bridge', () => {
     expect(hex(out.data).slice(12, 14)).toBe('01');
     expect(hex(out.data).slice(12)).toBe(hex(into.data).slice(12)); // the inner packet, byte for byte
   });
+
+  test("the Godot server's disconnect_peer: G1 is dropped, G2 told by DEL_PEER", async () => {
+    const dropped = nextEvent('G1', 'server_disconnected');
+    const told = nextEvent('G2', 'peer_disconnected');
+    oracle.command('disconnect_peer', 'S', g1.id);
+    await dropped;
+    expect((await told).data.id).toBe(g1.id);
+    await oracle.waitForPacket((p) => p.bridge === g2.bridge && p.direction === 'received' && hex(p.data) === '0702' + i32hex(g1.id));
+  });
 });
 
 describe('the end of the run', () => {
   test('Godot printed no error', () => {
     expect(oracle.unexpectedErrors()).toEqual([]);
   });
+
+  test('a project whose script does not parse fails start() with the Godot errors', async () => {
+    const files = { 'main.tscn': scriptScene('res://main.gd'), 'main.gd': 'extends Node\nfunc _ready(:\n\tpass\n' };
+    await expect(GodotOracle.start({ files })).rejects.toThrow(/Godot printed errors while booting:\n.*Parse Error/);
+  }, 60000);
 });

@@ -139,7 +139,7 @@ export class GodotOracle {
   }
 
   async #boot(options: OracleOptions): Promise<void> {
-    const started = Date.now();
+    const t0 = Date.now();
     const pck = writePck(projectFiles(options));
     this.#server = await serve(pck);
     const url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/`;
@@ -161,10 +161,14 @@ export class GodotOracle {
     await this.#cdp.send('Runtime.addBinding', { name: 'oracleEmit' });
     await page.goto(url);
     const ready = this.#waitFor(() => this.#ready, options.bootTimeoutMs ?? 60000, 'Godot to boot');
+    ready.catch(() => undefined); // awaited below, unless the start itself fails first
     const args = JSON.stringify(['--main-pack', '/main.pck', '--headless']);
-    await this.#cdp.send('Runtime.evaluate', { expression: `window.startGodot(${args})`, awaitPromise: true });
+    const started = await this.#cdp.send('Runtime.evaluate', { expression: `window.startGodot(${args})`, awaitPromise: true });
+    if (started.exceptionDetails !== undefined) {
+      throw new Error(`Godot's Engine did not start: ${started.exceptionDetails.exception?.description ?? started.exceptionDetails.text}`);
+    }
     await ready;
-    this.bootMs = Date.now() - started;
+    this.bootMs = Date.now() - t0;
     if (this.errors.length > 0 && options.allowBootErrors !== true) {
       throw new Error(`Godot printed errors while booting:\n${this.errors.join('\n')}`);
     }
