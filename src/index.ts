@@ -13,3 +13,6 @@ export type { MultiplayerPeerEvents } from './multiplayer/MultiplayerPeer';
 export { ENetMultiplayerPeer } from './enet/ENetMultiplayerPeer';
 export type { ENetMultiplayerPeerOptions, MultiplayerPacket } from './enet/ENetMultiplayerPeer';
 export * from './variant/marshalls';
+export { readManifest } from './manifest/readManifest';
+export { ManifestError } from './manifest/ManifestError';
+export type * from './manifest/types';
