@@ -605,11 +605,13 @@ class ProjectReader {
           node = existing;
         }
         const index = attr('index');
-        if (index !== undefined) {
-          const i = this.expect(intOf(index), file, line, `index of node ${name}`, 'an int');
-          const at = parent.children.indexOf(node);
-          if (i >= 0 && i < parent.children.length && i !== at) {
-            parent.children.splice(at, 1);
+        if (index !== undefined && node !== existing) {
+          // Godot writes index="0" (a string); it moves a node it adds (never one of an instanced scene)
+          // when the index is before the last place.
+          const text = stringOf(index);
+          const i = this.expect(text !== null && /^-?\d+$/.test(text) ? Number(text) : intOf(index), file, line, `index of node ${name}`, 'an int');
+          if (i >= 0 && i < parent.children.length - 1) {
+            parent.children.splice(parent.children.indexOf(node), 1);
             parent.children.splice(i, 0, node);
           }
         }
