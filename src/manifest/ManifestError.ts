@@ -10,7 +10,7 @@ export class ManifestError extends Error {
   readonly line: number;
 
   constructor(file: string, line: number, message: string) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: ${message}`);
+    super(file ? `${file}${line > 0 ? `:${line}` : ''}: ${message}` : message);
     this.name = 'ManifestError';
     this.file = file;
     this.line = line;
