@@ -525,22 +525,12 @@ class ScriptReader {
       const v = tokText(value);
       const int = value.length === 1 && value[0].kind === 'number' ? intLiteral(value[0].text) : null;
       switch (key) {
-        case 'rpc_mode': {
-          const modes = ['disabled', 'any_peer', 'authority'] as const;
-          const named = /^MultiplayerAPI\.RPC_MODE_(DISABLED|ANY_PEER|AUTHORITY)$/.exec(v);
-          const mode = named ? named[1].toLowerCase() : int !== null ? modes[int] : undefined;
-          if (mode === undefined) nonLiteral(`"rpc_mode": ${v}`);
-          config.rpcMode = mode as RpcSettings['rpcMode'];
+        case 'rpc_mode':
+          config.rpcMode = constantName(v, int, 'MultiplayerAPI.RPC_MODE_', RPC_MODES) ?? nonLiteral(`"rpc_mode": ${v}`);
           break;
-        }
-        case 'transfer_mode': {
-          const modes = ['unreliable', 'unreliable_ordered', 'reliable'] as const;
-          const named = /^MultiplayerPeer\.TRANSFER_MODE_(UNRELIABLE|UNRELIABLE_ORDERED|RELIABLE)$/.exec(v);
-          const mode = named ? named[1].toLowerCase() : int !== null ? modes[int] : undefined;
-          if (mode === undefined) nonLiteral(`"transfer_mode": ${v}`);
-          config.transferMode = mode as RpcSettings['transferMode'];
+        case 'transfer_mode':
+          config.transferMode = constantName(v, int, 'MultiplayerPeer.TRANSFER_MODE_', TRANSFER_MODES) ?? nonLiteral(`"transfer_mode": ${v}`);
           break;
-        }
         case 'call_local':
           if (v !== 'true' && v !== 'false') nonLiteral(`"call_local": ${v}`);
           config.callLocal = v === 'true';
@@ -558,6 +548,16 @@ class ScriptReader {
     }
     return { method, config, line, inFunction };
   }
+}
+
+/** Values of MultiplayerAPI.RPCMode and MultiplayerPeer.TransferMode, by their int value. */
+const RPC_MODES = ['disabled', 'any_peer', 'authority'] as const;
+const TRANSFER_MODES = ['unreliable', 'unreliable_ordered', 'reliable'] as const;
+
+/** `Class.PREFIX_NAME` or the constant's int value → its lowercase name; undefined for anything else. */
+function constantName<T extends string>(text: string, int: number | null, prefix: string, names: readonly T[]): T | undefined {
+  if (text.startsWith(prefix)) return names.find((n) => n === text.slice(prefix.length).toLowerCase());
+  return int !== null ? names[int] : undefined;
 }
 
 // ---- Helpers --------------------------------------------------------------------------------------------
