@@ -107,7 +107,7 @@ function enumValue<T extends number>(
   throw new RangeError(`${where}: ${key} must be one of ${Object.keys(names).join(', ')}`);
 }
 
-/** `@rpc("any_peer", "call_local", "unreliable", 2)` — any order, each kind at most once, an int channel. */
+/** `@rpc("any_peer", "call_local", "unreliable", 2)` — the strings in any order, each kind at most once; the channel, an int, only as the fourth argument. */
 function parseAnnotation(where: string, text: string): Settings {
   let body = text.trim();
   const wrapped = /^@rpc\s*(?:\((.*)\))?$/s.exec(body);
@@ -117,8 +117,12 @@ function parseAnnotation(where: string, text: string): Settings {
   let callLocal: boolean | undefined;
   let channel: number | undefined;
   const tokens = body.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
-  for (const token of tokens) {
+  for (const [index, token] of tokens.entries()) {
     const word = token.replace(/^(["'])(.*)\1$/, '$2');
+    // As GDScript: three strings at most, then the channel as the fourth argument.
+    if (index > 3 || (index === 3) !== /^\d+$/.test(token)) {
+      throw new TypeError(`${where}: "${text}": @rpc takes up to three mode strings, then the channel as its fourth argument`);
+    }
     const clash = (kind: string) => new TypeError(`${where}: "${text}" sets the ${kind} twice`);
     if (MODES[word] !== undefined && word !== 'disabled') {
       if (rpcMode !== undefined) throw clash('rpc mode');
@@ -129,8 +133,7 @@ function parseAnnotation(where: string, text: string): Settings {
     } else if (CALL_LOCAL[word] !== undefined) {
       if (callLocal !== undefined) throw clash('call_local setting');
       callLocal = CALL_LOCAL[word];
-    } else if (/^\d+$/.test(word) && word === token) {
-      if (channel !== undefined) throw clash('channel');
+    } else if (index === 3) {
       channel = Number(word);
     } else {
       throw new TypeError(`${where}: "${token}" is not an @rpc argument (any_peer, authority, call_local, call_remote, reliable, unreliable, unreliable_ordered, or a channel number)`);
