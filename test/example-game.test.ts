@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GodotOracle } from './godot4/oracle';
+import { GodotOracle, until } from './godot4/oracle';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const example = require('../examples/dedicated-server.js');
@@ -46,13 +46,6 @@ afterAll(async () => {
   await oracle?.stop();
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test('the Godot game authenticates with its name and joins', async () => {
   await oracle.waitForOutput(/^server: welcome, player$/, 15000);
