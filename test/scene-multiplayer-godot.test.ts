@@ -20,7 +20,7 @@ import {
   float,
   setErrorReporter,
 } from '../src';
-import { BridgePacket, GodotOracle, OracleReport, scriptScene } from './godot4/oracle';
+import { BridgePacket, GodotOracle, OracleReport, scriptScene, until, hex, i32hex } from './godot4/oracle';
 
 const { TRANSFER_MODE_UNRELIABLE: UNRELIABLE, TRANSFER_MODE_RELIABLE: RELIABLE } = TransferMode;
 const FIXTURES = path.join(__dirname, 'fixtures', 'scene-multiplayer-godot');
@@ -41,20 +41,7 @@ const GAME_CONFIG: Record<string, RpcDeclaration> = { configured: { rpcMode: 'an
 const TYPED_ARGS = (v: number) => [3, v, 'txt', new Vector2(1.5, -2), [1, 'a'], new Map([['k', 'v']]), Buffer.from([9, 8])];
 const TYPE_NAMES = ['int', 'float', 'String', 'Vector2', 'Array', 'Dictionary', 'PackedByteArray'];
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-function i32hex(v: number): string {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v);
-  return hex(b);
-}
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** One of our SceneMultiplayer ends (autoPoll) with the node Game, recording what it gets. */
 class OurEnd {

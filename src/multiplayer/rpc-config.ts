@@ -30,7 +30,7 @@ export type RpcDeclaration =
       transferMode?: 'reliable' | 'unreliable' | 'unreliable_ordered' | TransferMode;
       callLocal?: boolean;
       channel?: number;
-      args?: readonly (string | { type: string; optional?: boolean; name?: string })[];
+      args?: readonly (string | { type: string; optional?: boolean; rest?: boolean; name?: string })[];
       /** Where the manifest found it; informational. */
       source?: unknown;
     };
@@ -46,6 +46,8 @@ export interface RpcMethod {
   readonly args: readonly DeclaredType[] | null;
   /** How many leading parameters have no default. */
   readonly requiredArgs: number;
+  /** A variadic `...rest` parameter takes any number of further (untyped) arguments. */
+  readonly restArgs: boolean;
 }
 
 const MODES: Record<string, RPCMode> = {
@@ -77,20 +79,26 @@ export function parseRpcDeclaration(method: string, decl: RpcDeclaration): Setti
   if (!Number.isInteger(channel) || channel < 0) throw new RangeError(`${where}: channel must be an integer >= 0`);
   let args: DeclaredType[] | null = null;
   let requiredArgs = 0;
+  let restArgs = false;
   if (decl.args !== undefined) {
     if (!Array.isArray(decl.args)) throw new TypeError(`${where}: args must be an array of GDScript types`);
     args = [];
     let sawOptional = false;
-    for (const arg of decl.args) {
+    for (const [i, arg] of decl.args.entries()) {
       const text = typeof arg === 'string' ? arg : arg?.type;
-      if (typeof text !== 'string') throw new TypeError(`${where}: each argument is a type name or { type, optional }`);
+      if (typeof text !== 'string') throw new TypeError(`${where}: each argument is a type name or { type, optional, rest }`);
+      if (typeof arg === 'object' && arg.rest === true) {
+        if (i !== decl.args.length - 1) throw new TypeError(`${where}: only the last argument can be a ...rest argument`);
+        restArgs = true;
+        break;
+      }
       args.push(text === '' ? VARIANT : parseDeclaredType(text));
       const optional = typeof arg === 'object' && arg.optional === true;
       if (!optional && !sawOptional) requiredArgs++;
       sawOptional ||= optional;
     }
   }
-  return { rpcMode, transferMode, callLocal, channel, args, requiredArgs };
+  return { rpcMode, transferMode, callLocal, channel, args, requiredArgs, restArgs };
 }
 
 function enumValue<T extends number>(
@@ -146,6 +154,7 @@ function parseAnnotation(where: string, text: string): Settings {
     channel: channel ?? 0,
     args: null,
     requiredArgs: 0,
+    restArgs: false,
   };
 }
 

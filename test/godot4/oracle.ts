@@ -436,3 +436,23 @@ function serve(pck: Buffer): Promise<http.Server> {
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
 }
+
+/** Waits (on the event loop) until `condition` holds; fails naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** A little-endian int32 as hex (peer ids in SYS packets). */
+export function i32hex(v: number): string {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return hex(b);
+}
