@@ -1,4 +1,5 @@
 import { EventEmitter } from 'events';
+import { performance } from 'perf_hooks';
 import { GodotError, reportError } from '../core/errors';
 import { checkBool, checkBytes, checkInt } from '../core/validate';
 import { NodePath } from '../variant/types';
@@ -6,9 +7,12 @@ import { ConnectionStatus, MultiplayerPeer, TransferMode } from './MultiplayerPe
 import { NetworkNode, NodeOwner } from './NetworkNode';
 import { COMMAND_MASK, Command, DROP_REASONS, DropReason, SYS_CMD_SIZE, SysCommand, sysPacket } from './protocol';
 import { RPCMode, RpcDeclaration } from './rpc-config';
-import type { GameManifest } from '../manifest/types';
+import type { GameManifest, SpawnerInfo, SynchronizerInfo } from '../manifest/types';
 import { TreeNode, sceneTree, staticTree } from './manifest-tree';
+import { MultiplayerSpawner } from './MultiplayerSpawner';
+import { MultiplayerSynchronizer } from './MultiplayerSynchronizer';
 import { SceneCache } from './SceneCache';
+import { CustomSpawnInfo, SceneReplication } from './SceneReplication';
 import { SceneRPC } from './SceneRPC';
 
 /** The signals of Godot's SceneMultiplayer (and MultiplayerAPI), as events. */
@@ -21,6 +25,8 @@ export interface SceneMultiplayerEvents {
   peer_authenticating: [id: number];
   peer_authentication_failed: [id: number];
   peer_packet: [id: number, packet: Buffer];
+  /** SceneTree's node_added: a node was registered (parents first; a new scene's before its synchronizers start). */
+  node_added: [node: NetworkNode];
 }
 
 export type AuthCallback = (id: number, data: Buffer) => void;
@@ -35,8 +41,17 @@ export interface SceneMultiplayerOptions {
   /**
    * Node paths a single peer may offer us (SIMPLIFY_PATH) before further offers are dropped and
    * counted. Godot has no limit; this one bounds what a hostile peer can make us store. Default 16384.
+   * It also bounds the nodes one peer may have spawned here at once (through spawners it is the
+   * authority of).
    */
   maxPathsPerPeer?: number;
+  /**
+   * Network frames per second: replication (SYNC, DELTA, visibility filters) runs once per frame, from
+   * poll(), as a Godot peer runs it once per process frame; with autoPoll a timer keeps the frames
+   * coming. Synchronizer intervals count in frames' scheduled times. 0 = every poll() is a frame.
+   * Default 60.
+   */
+  tickRate?: number;
 }
 
 /** Per registered node: Godot's node config and script RPCs, and its authority. */
@@ -45,7 +60,13 @@ export interface NodeOptions {
   rpcConfig?: Record<string, RpcDeclaration>;
   /** The node's multiplayer authority; default 1 (the server). */
   authority?: number;
+  /** Makes it a MultiplayerSpawner with these settings (the manifest's shape). */
+  spawner?: SpawnerInfo;
+  /** Makes it a MultiplayerSynchronizer with these settings (the manifest's shape). */
+  synchronizer?: SynchronizerInfo;
 }
+
+const NODE_OPTION_KEYS = new Set(['rpcConfig', 'authority', 'spawner', 'synchronizer']);
 
 interface PendingPeer {
   local: boolean;
@@ -56,7 +77,7 @@ interface PendingPeer {
 const SERVER_ID = 1;
 /** ENet's peer limit: a server has at most 4095 clients, so a client at most 4095 peers (the server and 4094 others). */
 const MAX_RELAYED_PEERS = 4095;
-const OPTION_KEYS = new Set(['autoPoll', 'maxPathsPerPeer']);
+const OPTION_KEYS = new Set(['autoPoll', 'maxPathsPerPeer', 'tickRate']);
 
 /**
  * Godot 4's SceneMultiplayer, the MultiplayerAPI every Godot game talks through: authentication,
@@ -88,8 +109,16 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
   readonly #dropped = new Map<DropReason, number>();
   readonly #cache: SceneCache;
   readonly #rpc: SceneRPC;
+  readonly #replication: SceneReplication;
+  #maxSyncPacketSize = 1350;
+  #maxDeltaPacketSize = 65535;
+  readonly #tickRate: number;
+  /** Frame k is due at #frameOrigin + k / tickRate seconds (µs). */
+  readonly #frameOrigin = Math.floor(performance.now() * 1000) + 1;
+  #lastFrame = -1;
   readonly #autoPollMs: number;
   #autoPollTimer: NodeJS.Timeout | null = null;
+  #frameTimer: NodeJS.Timeout | null = null;
   readonly #onPeerConnected = (id: number) => this.#addPeer(id);
   readonly #onPeerDisconnected = (id: number) => this.#delPeer(id);
 
@@ -101,6 +130,9 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     this.#autoPollMs = autoPoll === true ? 10 : autoPoll === false ? 0 : checkInt('SceneMultiplayer', 'autoPoll', autoPoll);
     if (this.#autoPollMs < 0) throw new RangeError('SceneMultiplayer: autoPoll must be a positive interval in ms');
     const maxPaths = checkInt('SceneMultiplayer', 'maxPathsPerPeer', options.maxPathsPerPeer ?? 16384);
+    const tickRate = options.tickRate ?? 60;
+    if (typeof tickRate !== 'number' || !Number.isFinite(tickRate) || tickRate < 0) throw new RangeError('SceneMultiplayer: tickRate must be a number of frames per second >= 0');
+    this.#tickRate = tickRate;
     const self = this;
     this.#cache = new SceneCache(
       {
@@ -128,7 +160,29 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
       findNode: (path) => this.#findNode(path),
       send: (to, packet, mode, channel) => this.#sendCommand(to, packet, mode, channel),
       asSender: (sender, fn) => this.#asSender(sender, fn),
-      isRpcVisible: () => true,
+      isRpcVisible: (node, peer) => this.#replication.isRpcVisible(node, peer),
+      drop: (reason, message) => this.#drop(reason, message),
+      reportError,
+    });
+    this.#replication = new SceneReplication({
+      get cache() {
+        return self.#cache;
+      },
+      get manifest() {
+        return self.#manifest;
+      },
+      get maxSyncPacketSize() {
+        return self.#maxSyncPacketSize;
+      },
+      get maxDeltaPacketSize() {
+        return self.#maxDeltaPacketSize;
+      },
+      maxRemoteSpawnsPerPeer: maxPaths,
+      hasPeer: () => this.#peer !== null,
+      ownId: () => this.ownId(),
+      findNode: (path) => this.#findNode(path),
+      instantiate: (scene, path, init, custom) => this.#instantiate(scene, path, init, custom),
+      send: (to, packet, reliable) => void this.#sendCommand(to, packet, reliable ? TransferMode.TRANSFER_MODE_RELIABLE : TransferMode.TRANSFER_MODE_UNRELIABLE, 0),
       drop: (reason, message) => this.#drop(reason, message),
       reportError,
     });
@@ -227,6 +281,31 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     this.#allowObjectDecoding = checkBool('SceneMultiplayer.allowObjectDecoding', 'enabled', enabled);
   }
 
+  /** Godot's max_sync_packet_size: SYNC packets are split to stay within it (bytes, at least 128). Default 1350. */
+  get maxSyncPacketSize(): number {
+    return this.#maxSyncPacketSize;
+  }
+
+  set maxSyncPacketSize(size: number) {
+    this.#maxSyncPacketSize = this.#packetSize('maxSyncPacketSize', size, this.#maxSyncPacketSize);
+  }
+
+  /** Godot's max_delta_packet_size: DELTA packets are split to stay within it (bytes, at least 128). Default 65535. */
+  get maxDeltaPacketSize(): number {
+    return this.#maxDeltaPacketSize;
+  }
+
+  set maxDeltaPacketSize(size: number) {
+    this.#maxDeltaPacketSize = this.#packetSize('maxDeltaPacketSize', size, this.#maxDeltaPacketSize);
+  }
+
+  #packetSize(what: string, size: number, current: number): number {
+    checkInt(`SceneMultiplayer.${what}`, 'size', size);
+    if (size >= 128) return size;
+    reportError(`SceneMultiplayer.${what}: Sync maximum packet size must be at least 128 bytes.`);
+    return current;
+  }
+
   /** Refuse new ENet connections (forwarded to the multiplayer peer). */
   get refuseNewConnections(): boolean {
     if (this.#peer === null) {
@@ -311,6 +390,7 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     this.#pending.clear();
     this.#connected.clear();
     this.#cache.clear();
+    this.#replication.reset();
   }
 
   /** Node extra: packets dropped by reason (malformed, denied, unknown nodes…), since creation. */
@@ -392,15 +472,31 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
   registerNode(path: string, rpcs: Record<string, RpcDeclaration> = {}, options: NodeOptions = {}): NetworkNode {
     if (typeof path !== 'string') throw new TypeError('SceneMultiplayer.registerNode: path must be a string');
     if (rpcs === null || typeof rpcs !== 'object') throw new TypeError('SceneMultiplayer.registerNode: rpcs must be an object of method declarations');
-    for (const key of Object.keys(options)) if (key !== 'rpcConfig' && key !== 'authority') throw new TypeError(`SceneMultiplayer.registerNode: unknown option "${key}"`);
+    for (const key of Object.keys(options)) if (!NODE_OPTION_KEYS.has(key)) throw new TypeError(`SceneMultiplayer.registerNode: unknown option "${key}"`);
     const key = this.#relativePath(path);
     if (key === null) throw new TypeError(`SceneMultiplayer.registerNode: "${path}" is not under the multiplayer root ${this.#rootPath}`);
     if (key === '') throw new TypeError('SceneMultiplayer.registerNode: a node path is needed');
     if (this.#nodes.has(key)) throw new TypeError(`SceneMultiplayer.registerNode: "${key}" is already registered (remove() it first)`);
+    const node = this.#createNode(key, rpcs, options);
+    this.#enter(node);
+    return node;
+  }
+
+  #createNode(key: string, rpcs: Record<string, RpcDeclaration>, options: NodeOptions): NetworkNode {
     const authority = options.authority === undefined ? SERVER_ID : checkInt('SceneMultiplayer.registerNode', 'authority', options.authority);
-    const node = new NetworkNode(this, key, rpcs, options.rpcConfig ?? {}, authority);
+    const rpcConfig = options.rpcConfig ?? {};
+    let node: NetworkNode;
+    if (options.spawner !== undefined) node = new MultiplayerSpawner(this, key, rpcs, rpcConfig, authority, options.spawner);
+    else if (options.synchronizer !== undefined) node = new MultiplayerSynchronizer(this, key, rpcs, rpcConfig, authority, options.synchronizer);
+    else node = new NetworkNode(this, key, rpcs, rpcConfig, authority);
     this.#nodes.set(key, node);
     return node;
+  }
+
+  /** Godot's enter-tree step of a registered node: a synchronizer starts, then node_added. */
+  #enter(node: NetworkNode): void {
+    this.#replication.nodeEntered(node);
+    this.emit('node_added', node);
   }
 
   /**
@@ -419,14 +515,29 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
   }
 
   /**
-   * Registers the nodes of one of the manifest's scenes as instanced at `path` (a level or player a
-   * client adds by code). Its root is the node at `path`; returns it.
+   * Registers the nodes of one of the manifest's scenes as instanced at `path` (a level or player added
+   * by code) and returns its root. `init(root)` runs first, as code between Godot's instantiate() and
+   * add_child(): set values (node.set) and authorities there. Then the nodes enter: synchronizers
+   * start, and where a MultiplayerSpawner of ours watches the parent and lists the scene, the new node
+   * is spawned on the peers (Godot's auto-spawn) with its spawn state.
    */
-  instantiate(scenePath: string, path: string): NetworkNode {
+  instantiate(scenePath: string, path: string, init?: (root: NetworkNode) => void): NetworkNode {
+    if (init !== undefined && typeof init !== 'function') throw new TypeError('SceneMultiplayer.instantiate: init must be a function');
+    return this.#instantiate(scenePath, path, init);
+  }
+
+  #instantiate(scenePath: string, path: string, init?: (root: NetworkNode) => void, custom?: CustomSpawnInfo): NetworkNode {
     if (this.#manifest === null) throw new TypeError('SceneMultiplayer.instantiate: load a game manifest first (loadManifest)');
     const at = this.#relativePath(path);
     if (at === null || at === '') throw new TypeError(`SceneMultiplayer.instantiate: "${path}" is not a path under the multiplayer root`);
-    return this.#registerTree(sceneTree(this.#manifest, scenePath, at))[0];
+    const root = this.#registerTree(sceneTree(this.#manifest, scenePath, at), init)[0];
+    try {
+      this.#replication.treeAdded(root, custom);
+    } catch (e) {
+      root.remove();
+      throw e;
+    }
+    return root;
   }
 
   /** The game manifest loaded with loadManifest, if any. */
@@ -434,10 +545,24 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     return this.#manifest;
   }
 
-  #registerTree(tree: TreeNode[]): NetworkNode[] {
+  /** Registers a tree (parents first): all nodes, then `init` on the root, then each enters in order. */
+  #registerTree(tree: TreeNode[], init?: (root: NetworkNode) => void): NetworkNode[] {
     const clash = tree.find((n) => this.#nodes.has(n.path));
     if (clash !== undefined) throw new TypeError(`SceneMultiplayer: "${clash.path}" is already registered`);
-    return tree.map((n) => this.registerNode(n.path, n.rpcs, { rpcConfig: n.rpcConfig }));
+    const nodes = tree.map((n) => {
+      const node = this.#createNode(n.path, n.rpcs, { rpcConfig: n.rpcConfig, spawner: n.spawner, synchronizer: n.synchronizer });
+      node.sceneFilePath = n.sceneFilePath;
+      return node;
+    });
+    try {
+      for (const node of nodes) if (node instanceof MultiplayerSynchronizer) this.#replication.declareTypes(node);
+      if (init !== undefined && nodes.length > 0) init(nodes[0]);
+    } catch (e) {
+      for (const node of nodes) this.unregisterNode(node);
+      throw e;
+    }
+    for (const node of nodes) if (node.isRegistered) this.#enter(node);
+    return nodes;
   }
 
   /** The registered node at `path`, if any. */
@@ -445,12 +570,42 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     return this.#findNode(path);
   }
 
-  /** @internal NodeOwner: NetworkNode.remove(). */
+  /** @internal NodeOwner: NetworkNode.remove(): the node and its subtree leave. */
   unregisterNode(node: NetworkNode): void {
     if (this.#nodes.get(node.path) !== node) return;
-    this.#nodes.delete(node.path);
-    this.#cache.forget(node);
-    node.markRemoved();
+    const subtree = [node, ...this.descendantsOf(node)];
+    this.#replication.nodesRemoving(subtree);
+    for (const n of subtree) {
+      this.#nodes.delete(n.path);
+      this.#cache.forget(n);
+      n.markRemoved();
+    }
+  }
+
+  /** @internal NodeOwner */
+  nodeAt(path: string): NetworkNode | undefined {
+    return this.#findNode(path);
+  }
+
+  /** @internal NodeOwner */
+  descendantsOf(node: NetworkNode): NetworkNode[] {
+    const prefix = node.path + '/';
+    return [...this.#nodes.values()].filter((n) => n.path.startsWith(prefix));
+  }
+
+  /** @internal NodeOwner */
+  ownId(): number {
+    return this.#peer?.getUniqueId() ?? 0;
+  }
+
+  /** @internal NodeOwner */
+  handlerError(what: string, error: unknown): void {
+    this.#drop('handlerError', `${what} threw: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  }
+
+  /** @internal NodeOwner */
+  get replication(): SceneReplication {
+    return this.#replication;
   }
 
   /** @internal NodeOwner: NetworkNode.rpc() / rpcId(). */
@@ -482,7 +637,21 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     }
     this.#expireAuth();
     this.#updateStatus();
+    if (this.#lastStatus === ConnectionStatus.CONNECTION_CONNECTED) this.#networkFrame();
     return GodotError.OK;
+  }
+
+  /** Godot's replicator step after each poll's packets, here once per network frame (tickRate). */
+  #networkFrame(): void {
+    const now = performance.now() * 1000;
+    if (this.#tickRate === 0) {
+      this.#lastFrame = Math.max(this.#lastFrame + 1, Math.floor(now));
+      return this.#replication.onNetworkProcess(this.#lastFrame);
+    }
+    const frame = Math.floor(((now - this.#frameOrigin) * this.#tickRate) / 1e6);
+    if (frame <= this.#lastFrame) return;
+    this.#lastFrame = frame;
+    this.#replication.onNetworkProcess(this.#frameOrigin + Math.round((frame * 1e6) / this.#tickRate));
   }
 
   // Typed signal events.
@@ -597,6 +766,10 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
         if (packet.length < 2) return this.#drop('malformed', `empty RAW packet from ${from}`);
         this.emit('peer_packet', from, Buffer.from(packet.subarray(1)));
         return;
+      case Command.SPAWN:
+      case Command.DESPAWN:
+      case Command.SYNC:
+        return this.#replication.process(from, packet);
       default:
         return this.#drop('invalidCommand', `Invalid network command ${packet[0] & COMMAND_MASK} from ${from}`);
     }
@@ -623,6 +796,7 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     }
     this.#connected.add(id);
     this.#cache.onPeerChange(id, true);
+    this.#replication.onPeerChange(id, true);
     if (id === SERVER_ID) this.emit('connected_to_server');
     this.emit('peer_connected', id);
   }
@@ -637,6 +811,7 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
       const packet = sysPacket(SysCommand.DEL_PEER, id);
       for (const other of this.#connected) if (other !== id) this.#put(other, packet, TransferMode.TRANSFER_MODE_RELIABLE, 0);
     }
+    this.#replication.onPeerChange(id, false);
     this.#cache.onPeerChange(id, false);
     this.#connected.delete(id);
     if (signal) this.emit('peer_disconnected', id);
@@ -741,12 +916,26 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
     } else {
       this.#autoPollTimer = setInterval(wake, this.#autoPollMs);
     }
+    if (this.#tickRate > 0) {
+      // A timer for the network frames (packets wake poll() on their own). Unreferenced: it never keeps
+      // the process alive by itself, the peer's socket does.
+      const frame = () => {
+        if (this.#peer !== peer) return;
+        this.poll();
+        const next = Math.floor(((performance.now() * 1000 - this.#frameOrigin) * this.#tickRate) / 1e6) + 1;
+        const due = (this.#frameOrigin + (next * 1e6) / this.#tickRate) / 1000;
+        this.#frameTimer = setTimeout(frame, Math.max(1, Math.ceil(due - performance.now()))).unref();
+      };
+      this.#frameTimer = setTimeout(frame, 0).unref();
+    }
   }
 
   #stopAutoPoll(): void {
     const peer = this.#peer as (MultiplayerPeer & { unwatch?: () => void }) | null;
     if (this.#autoPollTimer !== null) clearInterval(this.#autoPollTimer);
     this.#autoPollTimer = null;
+    if (this.#frameTimer !== null) clearTimeout(this.#frameTimer);
+    this.#frameTimer = null;
     if (this.#autoPollMs > 0 && typeof peer?.unwatch === 'function') peer.unwatch();
   }
 }

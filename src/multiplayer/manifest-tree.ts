@@ -2,7 +2,7 @@
  * The nodes a game manifest says a client's tree holds: its autoloads at /root/<name>, then its main
  * scene at /root/<root name>, and any scene instanced by hand (spawned players, levels added by code).
  */
-import type { GameManifest, SceneInfo, ScriptInfo } from '../manifest/types';
+import type { GameManifest, SceneInfo, ScriptInfo, SpawnerInfo, SynchronizerInfo } from '../manifest/types';
 import type { RpcDeclaration } from './rpc-config';
 
 export interface TreeNode {
@@ -10,13 +10,17 @@ export interface TreeNode {
   path: string;
   rpcs: Record<string, RpcDeclaration>;
   rpcConfig: Record<string, RpcDeclaration>;
+  /** The scene this node is the root of an instance of (Godot's scene_file_path), or ''. */
+  sceneFilePath: string;
+  spawner?: SpawnerInfo;
+  synchronizer?: SynchronizerInfo;
 }
 
 /** The static tree: autoloads, then the main scene. */
 export function staticTree(manifest: GameManifest): TreeNode[] {
   const out: TreeNode[] = [];
   for (const autoload of manifest.autoloads) {
-    if (autoload.path.endsWith('.gd')) out.push(scriptNode(manifest, autoload.name, autoload.path));
+    if (autoload.path.endsWith('.gd')) out.push({ ...scriptNode(manifest, autoload.name, autoload.path), sceneFilePath: '' });
     else out.push(...sceneTree(manifest, autoload.path, autoload.name));
   }
   const main = manifest.project.mainScene;
@@ -28,11 +32,13 @@ export function staticTree(manifest: GameManifest): TreeNode[] {
 export function sceneTree(manifest: GameManifest, scenePath: string, at: string): TreeNode[] {
   return scene(manifest, scenePath).nodes.map((node) => {
     const path = node.path === '.' ? at : `${at}/${node.path}`;
-    return node.script === null ? { path, rpcs: {}, rpcConfig: {} } : scriptNode(manifest, path, node.script);
+    const rpcs = node.script === null ? { path, rpcs: {}, rpcConfig: {} } : scriptNode(manifest, path, node.script);
+    const sceneFilePath = node.path === '.' ? scenePath : node.instance ?? '';
+    return { ...rpcs, sceneFilePath, spawner: node.spawner, synchronizer: node.synchronizer };
   });
 }
 
-function scriptNode(manifest: GameManifest, path: string, scriptPath: string): TreeNode {
+function scriptNode(manifest: GameManifest, path: string, scriptPath: string): Omit<TreeNode, 'sceneFilePath'> {
   const script: ScriptInfo | undefined = manifest.scripts[scriptPath];
   if (script === undefined) throw new TypeError(`the game manifest has no script ${scriptPath} (node ${path})`);
   return { path, rpcs: script.rpcs, rpcConfig: script.rpcConfig };

@@ -91,5 +91,13 @@ export const DROP_REASONS = [
   'badArguments',
   'unhandledRpc',
   'handlerError',
+  // Replication (SPAWN, DESPAWN, SYNC, DELTA).
+  'unknownSpawner',
+  'replicationDenied',
+  'badSpawn',
+  'spawnLimit',
+  'unknownNetId',
+  'staleSync',
+  'badState',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
