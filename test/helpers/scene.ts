@@ -3,7 +3,7 @@
  * ENetMultiplayerPeer without SceneMultiplayer) that see and send exact SceneMultiplayer bytes.
  */
 import { afterEach } from '@jest/globals';
-import { ENetMultiplayerPeer, GodotError, MultiplayerPeer, SceneMultiplayer, TransferMode } from '../../src';
+import { ENetMultiplayerPeer, GodotError, MultiplayerPeer, SceneMultiplayer, SceneMultiplayerOptions, TransferMode } from '../../src';
 import { DEADLINE_MS, sleep } from './loopback';
 
 const open: { close(): void }[] = [];
@@ -20,22 +20,22 @@ export interface SceneEnd {
   mp: SceneMultiplayer;
 }
 
-export function sceneServer(configure?: (mp: SceneMultiplayer) => void): SceneEnd & { port: number } {
+export function sceneServer(configure?: (mp: SceneMultiplayer) => void, options?: SceneMultiplayerOptions): SceneEnd & { port: number } {
   const peer = new ENetMultiplayerPeer();
   peer.setBindIp('127.0.0.1');
   if (peer.createServer(0, 32) !== GodotError.OK) throw new Error('createServer failed');
   open.push(peer);
-  const mp = new SceneMultiplayer();
+  const mp = new SceneMultiplayer(options);
   configure?.(mp);
   mp.multiplayerPeer = peer;
   return { peer, mp, port: peer.host?.getLocalPort() ?? 0 };
 }
 
-export function sceneClient(port: number, configure?: (mp: SceneMultiplayer) => void): SceneEnd {
+export function sceneClient(port: number, configure?: (mp: SceneMultiplayer) => void, options?: SceneMultiplayerOptions): SceneEnd {
   const peer = new ENetMultiplayerPeer();
   if (peer.createClient('127.0.0.1', port) !== GodotError.OK) throw new Error('createClient failed');
   open.push(peer);
-  const mp = new SceneMultiplayer();
+  const mp = new SceneMultiplayer(options);
   configure?.(mp);
   mp.multiplayerPeer = peer;
   return { peer, mp };
