@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 'use strict';
 // The dedicated server of the example game in examples/godot-client (a real Godot 4 project): Godot 4
-// clients join it unchanged, through SceneMultiplayer — name check at authentication, chat over RPCs,
-// and every player's position relayed between clients. A few simulated clients (Node bots speaking the
-// same protocol) keep it busy; a status line shows what flows.
+// clients join it unchanged, through SceneMultiplayer — name check at authentication, a square per
+// player spawned by the game's own MultiplayerSpawner and moved here from each player's input
+// synchronizer, positions and names streamed to everyone by the square's synchronizer, chat over RPCs.
+// A few simulated clients (Node bots speaking the same protocol) keep it busy; a status line shows
+// what flows.
 //
 //   npm start                                          # port 7777, 8 bots, until Ctrl-C
 //   node examples/dedicated-server.js --port 9000 --bots 50 --seconds 10
@@ -13,7 +15,7 @@
 const path = require('path');
 const { parseArgs } = require('util');
 const {
-  ENetMultiplayerPeer, SceneMultiplayer, MultiplayerPeer, HostStatistic, PeerStatistic, Vector2, GodotError, readManifest,
+  ENetMultiplayerPeer, SceneMultiplayer, HostStatistic, PeerStatistic, Vector2, GodotError, readManifest,
 } = require('..');
 
 const USAGE = `usage: node examples/dedicated-server.js [--port 7777] [--bots 8] [--seconds 0] [--help]
@@ -48,11 +50,23 @@ function options() {
 }
 
 // Everything the server must know about the game — node paths, each script's @rpc methods with their
-// settings and parameter types — is read from the Godot project itself. Method ids and the path
-// checksum derive from it exactly as Godot derives them. (`npx godot-enet manifest examples/godot-client`
-// writes the same as JSON, for a server shipped without the project.)
+// settings and parameter types, the spawner's scenes, each synchronizer's properties and their types —
+// is read from the Godot project itself. Method ids and the path checksum derive from it exactly as
+// Godot derives them. (`npx godot-enet manifest examples/godot-client` writes the same as JSON, for a
+// server shipped without the project.)
 const MANIFEST = readManifest(path.join(__dirname, 'godot-client'));
 const NAME = /^[\p{L}\p{N}_ -]{1,16}$/u;
+const PLAYER_SCENE = 'res://player.tscn';
+const SPEED = 120; // pixels per second
+const TICK_HZ = 60;
+const BOUNDS = { minX: 16, minY: 16, maxX: 784, maxY: 520 };
+
+/** What player.gd's _enter_tree does on every peer: a player's input belongs to the player's peer. */
+function ownInput(multiplayer) {
+  multiplayer.on('node_added', (node) => {
+    if (node.sceneFilePath === PLAYER_SCENE) node.getNode('Input').setMultiplayerAuthority(Number(node.name));
+  });
+}
 
 function startServer(port, log) {
   const peer = new ENetMultiplayerPeer();
@@ -63,7 +77,7 @@ function startServer(port, log) {
   }
   const multiplayer = new SceneMultiplayer({ autoPoll: true });
   const names = new Map();
-  const stats = { chats: 0, moves: 0 };
+  const stats = { chats: 0, inputs: 0 };
 
   // Authentication: the client sends its name; a good name is welcomed, a bad one disconnected.
   multiplayer.authCallback = (id, data) => {
@@ -78,26 +92,51 @@ function startServer(port, log) {
     multiplayer.completeAuth(id);
   };
   multiplayer.multiplayerPeer = peer;
-
   multiplayer.loadManifest(MANIFEST);
+  ownInput(multiplayer);
   const main = multiplayer.getNode('Main');
   main.on('chat', (text) => {
     stats.chats++;
     main.rpc('chat_message', names.get(multiplayer.getRemoteSenderId()) ?? '?', text.slice(0, 200));
   });
-  main.on('move', () => stats.moves++); // positions are relayed between clients by SceneMultiplayer itself
 
+  // A square per player: instantiating the spawnable scene under the spawner's spawn path spawns it on
+  // every peer (as Godot's add_child would), with its position and name as the spawn state.
+  const players = new Map();
   multiplayer.on('peer_connected', (id) => {
     log(`${names.get(id)} joined (peer ${id})`);
-    for (const [other, name] of names) if (other !== id && multiplayer.getPeers().includes(other)) main.rpcId(id, 'player_info', other, name);
-    main.rpc('player_info', id, names.get(id));
+    const player = multiplayer.instantiate(PLAYER_SCENE, `Main/Players/${id}`, (p) => {
+      p.set('position', new Vector2(100 + Math.random() * 600, 100 + Math.random() * 350));
+      p.set('player_name', names.get(id) ?? `peer ${id}`);
+    });
+    player.getNode('Input').on('synchronized', () => stats.inputs++);
+    players.set(id, player);
   });
   multiplayer.on('peer_disconnected', (id) => {
     log(`${names.get(id)} left (peer ${id})`);
+    players.get(id)?.remove(); // DESPAWN on every peer
+    players.delete(id);
     names.delete(id);
   });
   multiplayer.on('peer_authentication_failed', (id) => names.delete(id));
-  return { peer, multiplayer, stats };
+
+  // The server moves the squares from their players' input; the State synchronizers send the positions.
+  const ticker = setInterval(() => {
+    for (const player of players.values()) {
+      const direction = player.getNode('Input').get('direction');
+      if (direction === undefined) continue;
+      const length = Math.hypot(direction.x, direction.y);
+      if (length === 0) continue;
+      const step = (SPEED / TICK_HZ) / Math.max(1, length);
+      const at = player.get('position');
+      player.set('position', new Vector2(
+        Math.min(BOUNDS.maxX, Math.max(BOUNDS.minX, at.x + direction.x * step)),
+        Math.min(BOUNDS.maxY, Math.max(BOUNDS.minY, at.y + direction.y * step)),
+      ));
+    }
+  }, 1000 / TICK_HZ);
+  peer.on('closed', () => clearInterval(ticker));
+  return { peer, multiplayer, stats, players, stop: () => clearInterval(ticker) };
 }
 
 /** A simulated client: the same protocol as the Godot game, from Node. */
@@ -109,18 +148,23 @@ function startBot(port, index) {
   multiplayer.on('peer_authenticating', (id) => multiplayer.sendAuth(id, Buffer.from(`bot${index}`)));
   multiplayer.multiplayerPeer = peer;
   multiplayer.loadManifest(MANIFEST);
+  ownInput(multiplayer);
   const main = multiplayer.getNode('Main');
-  for (const method of ['chat_message', 'move', 'player_info']) main.on(method, () => {});
-  let x = 100 + Math.random() * 600;
-  let y = 100 + Math.random() * 350;
+  main.on('chat_message', () => {});
+  // Our own square's input, as player_input.gd does it: shown to the server only, wandering.
+  let input = null;
+  multiplayer.getNode('Main/PlayerSpawner').on('spawned', (player) => {
+    if (Number(player.name) !== multiplayer.getUniqueId()) return;
+    input = player.getNode('Input');
+    input.set('direction', new Vector2(0, 0));
+    input.setVisibilityFor(1, true);
+  });
   let heading = Math.random() * 2 * Math.PI;
   let ticks = 0;
   const timer = setInterval(() => {
-    if (peer.getConnectionStatus() !== MultiplayerPeer.CONNECTION_CONNECTED || multiplayer.getPeers().length === 0) return;
+    if (input === null || !input.isRegistered) return;
     heading += (Math.random() - 0.5) * 0.6;
-    x = Math.min(784, Math.max(16, x + Math.cos(heading) * 12));
-    y = Math.min(520, Math.max(16, y + Math.sin(heading) * 12));
-    main.rpc('move', new Vector2(x, y));
+    input.set('direction', new Vector2(Math.cos(heading), Math.sin(heading)));
     if (++ticks % (50 + index * 7) === 0) main.rpcId(1, 'chat', `bot${index} says hello`);
   }, 100);
   return { multiplayer, main, close: () => (clearInterval(timer), peer.close()) };
@@ -146,7 +190,7 @@ function main() {
     const rtts = ids.map((id) => server.peer.getPeer(id)?.getStatistic(PeerStatistic.PEER_ROUND_TRIP_TIME) ?? 0);
     const rtt = rtts.length ? (rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(1) : '-';
     const rate = (n) => Math.round(n / dt).toLocaleString('en');
-    const line = `port ${actualPort} | players ${ids.length} | moves ${rate(server.stats.moves - last.moves)}/s ` +
+    const line = `port ${actualPort} | players ${ids.length} | inputs ${rate(server.stats.inputs - last.inputs)}/s ` +
       `chat ${rate(server.stats.chats - last.chats)}/s | in ${rate(host.popStatistic(HostStatistic.HOST_TOTAL_RECEIVED_DATA))} B/s ` +
       `out ${rate(host.popStatistic(HostStatistic.HOST_TOTAL_SENT_DATA))} B/s | rtt ${rtt} ms`;
     last = { ...server.stats, at: now };
@@ -157,6 +201,7 @@ function main() {
   const stop = () => {
     clearInterval(statusTimer);
     for (const bot of bots) bot.close();
+    server.stop();
     server.peer.close();
     if (tty) process.stdout.write('\n');
   };

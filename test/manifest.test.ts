@@ -380,13 +380,52 @@ describe('refusals name the file, the line and what to do', () => {
   });
 });
 
+describe('the example game (examples/godot-client)', () => {
+  const EXAMPLE = path.join(REPO_ROOT, 'examples', 'godot-client');
+
+  test('its spawner, its player scene with a server-owned and a client-owned synchronizer, and the chat RPCs', () => {
+    const out = run(['manifest', EXAMPLE]);
+    expect([out.status, out.stderr]).toEqual([0, '']);
+    const m = JSON.parse(out.stdout) as GameManifest;
+    expect(m).toEqual(readManifest(EXAMPLE));
+    expect(m.project.mainScene).toBe('res://main.tscn');
+    expect(node(m, 'res://main.tscn', 'PlayerSpawner').spawner).toEqual({ spawnPath: '../Players', spawnableScenes: ['res://player.tscn'], spawnLimit: 0 });
+    expect(m.scenes['res://player.tscn'].nodes.map((n) => [n.path, n.type, n.script])).toEqual([
+      ['.', 'Node2D', 'res://player.gd'],
+      ['Square', 'ColorRect', null],
+      ['Name', 'Label', null],
+      ['State', 'MultiplayerSynchronizer', null],
+      ['Input', 'MultiplayerSynchronizer', 'res://player_input.gd'],
+    ]);
+    expect(node(m, 'res://player.tscn', 'State').synchronizer).toMatchObject({
+      rootPath: '..',
+      replicationInterval: 0.05,
+      publicVisibility: true,
+      replicationConfig: {
+        properties: [
+          { path: '.:position', spawn: true, replicationMode: 'always', type: 'Vector2' },
+          { path: '.:player_name', spawn: true, replicationMode: 'on_change', type: 'String' },
+        ],
+      },
+    });
+    expect(node(m, 'res://player.tscn', 'Input').synchronizer).toMatchObject({
+      rootPath: '.',
+      publicVisibility: false,
+      replicationConfig: { properties: [{ path: '.:direction', spawn: false, replicationMode: 'always', type: 'Vector2' }] },
+    });
+    expect(Object.keys(m.scripts['res://main.gd'].rpcs)).toEqual(['chat', 'chat_message']);
+  });
+});
+
+/** The CLI in-process: exit status and what it wrote. */
+function run(args: string[]): { status: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const status = main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
+  return { status, stdout, stderr };
+}
+
 describe('godot-enet manifest (the CLI)', () => {
-  function run(args: string[]): { status: number; stdout: string; stderr: string } {
-    let stdout = '';
-    let stderr = '';
-    const status = main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
-    return { status, stdout, stderr };
-  }
 
   test('writes pretty JSON to stdout, or to --out', () => {
     const out = run(['manifest', TUTORIAL]);

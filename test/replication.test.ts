@@ -300,6 +300,59 @@ describe('our server spawns and synchronizes', () => {
   });
 });
 
+describe('manifests', () => {
+  test('the tutorial project: inherited scripts, an instanced level with an overridden interval, a .tres input config, enum and subname properties', async () => {
+    const tutorial = readManifest(path.join(__dirname, 'fixtures', 'godot-projects', 'tutorial'));
+    const s = sceneServer((mp) => mp.loadManifest(tutorial), { tickRate: 0 });
+    const doorSync = s.mp.getNode('Main/Level/Door/DoorSync') as MultiplayerSynchronizer;
+    expect(doorSync).toBeInstanceOf(MultiplayerSynchronizer);
+    expect(doorSync.replicationInterval).toBe(0.5); // main.tscn overrides level.tscn's 0
+    expect(doorSync.replicationConfig?.getProperties().map((p) => [p.path, p.mode, p.type.text])).toEqual([
+      ['.:position', 1, 'Vector2'],
+      ['.:open', 2, 'bool'],
+    ]);
+    const spawner = s.mp.getNode('Main/PlayerSpawner') as MultiplayerSpawner;
+    expect([spawner.getSpawnableSceneCount(), spawner.getSpawnableScene(1), spawner.spawnLimit]).toEqual([2, 'res://props/crate.tscn', 8]);
+    expect(spawner.getSpawnNode()?.path).toBe('Main/Players');
+    const raw = await rawJoin(s);
+    const player = s.mp.instantiate('res://player/player.tscn', `Main/Players/${raw.id}`, (p) => {
+      p.set('position', new Vector2(1, 2));
+      p.set('rotation', 0);
+      p.set('health', 100);
+      p.set('team', 1); // enum Team: an int on the wire
+      p.set('velocity', new Vector2(5, 0)); // .:velocity:x is NEVER: not sent
+      p.getNode('InputSync')?.setMultiplayerAuthority(raw.id);
+    });
+    expect((player.getNode('InputSync') as MultiplayerSynchronizer).replicationConfig?.getProperties().map((p) => p.path)).toEqual(['.:direction', '.:jumping']);
+    await pumpUntil([s, raw], () => ofCommand(raw, 4).length === 1, 'the SPAWN');
+    expect(ofCommand(raw, 4)[0].data.toString('hex').endsWith(cstr(String(raw.id)) + vector2(1, 2) + floatValue(0) + '0264' + '0201')).toBe(true);
+    expect(() => player.set('team', 'RED')).toThrow(/int/);
+  });
+
+  test('a subname property (.:velocity:x) reads and writes one member of the value', async () => {
+    const info = {
+      rootPath: '..',
+      replicationInterval: 0,
+      deltaInterval: 0,
+      publicVisibility: true,
+      visibilityUpdateMode: 0,
+      replicationConfig: { source: 'test', properties: [{ path: '.:velocity:x', spawn: false, replicationMode: 'always' as const, type: 'float' }] },
+    };
+    const s = sceneServer((mp) => {
+      mp.registerNode('Body');
+      mp.registerNode('Body/Sync', {}, { synchronizer: info });
+    }, { tickRate: 0 });
+    const c = sceneClient(s.port, (mp) => {
+      mp.registerNode('Body').set('velocity', new Vector2(0, 9));
+      mp.registerNode('Body/Sync', {}, { synchronizer: info });
+    });
+    s.mp.getNode('Body')?.set('velocity', new Vector2(3, 4));
+    await pumpUntil([s, c], () => (c.mp.getNode('Body')?.get('velocity') as Vector2).x === 3, 'the synced member');
+    expect(c.mp.getNode('Body')?.get('velocity')).toEqual(new Vector2(3, 9));
+    expect(c.mp.getNode('Body')?.get('velocity')).toBeInstanceOf(Vector2);
+  });
+});
+
 describe('synchronizer timing (Godot semantics)', () => {
   test('replication_interval and the inbound sequence check', () => {
     const mp = new SceneMultiplayer();
