@@ -671,6 +671,7 @@ export class SceneReplication {
   #receiveSync(from: number, p: Buffer): void {
     const sequence = p.readUInt16LE(1);
     let ofs = SYNC_HEADER;
+    if (ofs + SYNC_ENTRY >= p.length) return this.host.drop('malformed', `SYNC from ${from} without entries`);
     while (ofs + SYNC_ENTRY < p.length) {
       const netId = p.readUInt32LE(ofs);
       const size = p.readUInt32LE(ofs + 4);
@@ -696,7 +697,7 @@ export class SceneReplication {
       const values = this.#decodeValues(new VariantReader(p.subarray(at, at + size)), props.length);
       if (values === null) return this.host.drop('badState', `SYNC from ${from} for ${sync.path}: the state does not decode`);
       if (!this.#apply(root, props, values)) {
-        this.host.drop('badState', `SYNC from ${from} for ${sync.path}: a value does not fit its declared type`);
+        this.#dropOnce(sync, 'badState', `SYNC from ${from} for ${sync.path}: a value does not fit its declared type (or a subname property's value is not set here)`);
         continue;
       }
       sync.emitSignal('synchronized');
@@ -705,6 +706,7 @@ export class SceneReplication {
 
   #receiveDelta(from: number, p: Buffer): void {
     let ofs = 1;
+    if (ofs + DELTA_ENTRY >= p.length) return this.host.drop('malformed', `DELTA from ${from} without entries`);
     while (ofs + DELTA_ENTRY < p.length) {
       const netId = p.readUInt32LE(ofs);
       const lo = p.readUInt32LE(ofs + 4);
@@ -729,7 +731,7 @@ export class SceneReplication {
       const values = this.#decodeValues(r, props.length);
       if (values === null || r.remaining !== 0) return this.host.drop('badState', `DELTA from ${from} for ${sync.path}: the values do not decode to exactly ${size} bytes`);
       if (!this.#apply(root, props, values)) {
-        this.host.drop('badState', `DELTA from ${from} for ${sync.path}: a value does not fit its declared type`);
+        this.#dropOnce(sync, 'badState', `DELTA from ${from} for ${sync.path}: a value does not fit its declared type (or a subname property's value is not set here)`);
         continue;
       }
       sync.emitSignal('delta_synchronized');
@@ -783,7 +785,10 @@ export class SceneReplication {
     return values;
   }
 
-  /** Sets received values (Godot's set_indexed), each checked against its declared type. */
+  /**
+   * Sets received values (Godot's set_indexed), each checked against its declared type. A subname
+   * property ('.:velocity:x') changes one member of a value the node must already hold.
+   */
   #apply(root: NetworkNode, props: readonly ReplicationProperty[], values: readonly unknown[]): boolean {
     let ok = true;
     props.forEach((prop, i) => {
@@ -796,6 +801,13 @@ export class SceneReplication {
       ok = updated !== undefined && node.setReceived(name, updated) && ok;
     });
     return ok;
+  }
+
+  /** Counts every drop, but reports a synchronizer's trouble once: it would repeat every frame. */
+  #dropOnce(sync: MultiplayerSynchronizer, reason: DropReason, message: string): void {
+    const first = !this.#reported.has(sync);
+    this.#reported.add(sync);
+    this.host.drop(reason, first ? message : undefined);
   }
 
   #reportOnce(sync: MultiplayerSynchronizer, message: string): void {

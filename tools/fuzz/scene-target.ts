@@ -8,8 +8,13 @@
  * operations: packets from peers (sender, channel, transfer mode, bytes), peers connecting and leaving,
  * polls, and the API calls that give packets a meaning (completeAuth, sendAuth, RPCs that offer node
  * paths, sendBytes, disconnectPeer, a node removed and registered again, an authority change, time
- * passing for the auth timeout, the transport closing). Both sides register the same nodes, whose RPC
- * methods have typed and untyped arguments (and a Node.rpc_config() one, and one nobody handles).
+ * passing for the auth timeout, the transport closing; and replication: players spawned, changed and
+ * despawned, custom spawns, visibility per peer, a peer made the spawner's authority, a client showing
+ * its input to a peer). Both sides register the same nodes, whose RPC methods have typed and untyped
+ * arguments (and a Node.rpc_config() one, and one nobody handles), and load the same small game
+ * manifest (REPLICATION: a spawner of two scenes, a static synchronizer, a player scene with a
+ * server-owned state synchronizer — typed, child-node and subname properties — and a client-owned
+ * input synchronizer). Every poll is a network frame and every interval 0, so a session replays alike.
  *
  * Checks, for every input:
  *  - nothing throws out of poll() or the API calls, and no handler exception escapes;
@@ -21,6 +26,8 @@
  *  - RPC handlers only see arguments that match their declared GDScript types (checked here, apart
  *    from src/variant/typed.ts), in a number the method takes; on a server, getRemoteSenderId() in a
  *    handler is a connected peer (or ourselves, for call_local), and 0 outside;
+ *  - after every synchronized / delta_synchronized / spawned signal, the replicated values on the nodes
+ *    have their declared types; the registered nodes stay bounded (spawn limits, maxPathsPerPeer);
  *  - what is sent while a packet is processed goes to connected transport peers only, nothing but AUTH
  *    to a peer still authenticating, and a relay is forwarded byte-identical with the source id, the
  *    mode and the channel it arrived with, never back to its sender;
@@ -38,6 +45,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SceneMultiplayer } from '../../src/multiplayer/SceneMultiplayer';
 import { NetworkNode } from '../../src/multiplayer/NetworkNode';
+import { MultiplayerSpawner } from '../../src/multiplayer/MultiplayerSpawner';
+import { MultiplayerSynchronizer } from '../../src/multiplayer/MultiplayerSynchronizer';
+import type { GameManifest, SceneNode, SynchronizerInfo } from '../../src/manifest/types';
 import { TransferMode } from '../../src/multiplayer/MultiplayerPeer';
 import { RpcDeclaration } from '../../src/multiplayer/rpc-config';
 import {
@@ -116,8 +126,20 @@ export const enum Misc {
   CLOSE = 5,
   /** The multiplayer root path, unset and set again. */
   ROOT_PATH = 6,
+  /** Replication, on the player of the peer the action names (Level/Players/<id>). */
+  SPAWN = 7,
+  DESPAWN = 8,
+  SET_VALUES = 9,
+  /** Toggles the player's State visibility for the peer. */
+  VISIBILITY = 10,
+  /** A custom spawn (Q<id>) through the spawner. */
+  CUSTOM_SPAWN = 11,
+  /** The peer becomes the spawner's authority. */
+  SPAWNER_AUTHORITY = 12,
+  /** Our own player's input becomes visible to the peer. */
+  INPUT_VISIBLE = 13,
 }
-const MISC_COUNT = 7;
+const MISC_COUNT = 14;
 
 export const CLIENT_ID = 999;
 /** Peer ids by index: a server's clients; a client's server (index 0) and fellow clients. */
@@ -129,6 +151,11 @@ function targetOf(peers: readonly number[], index: number): number {
 }
 /** A server has at most 4095 ENet peers; a client believing in more is being lied to. */
 const MAX_RELAYED_PEERS = 4095;
+/**
+ * The static nodes, players for the 8 peer ids and custom spawns we make, and what peers may spawn here:
+ * at most maxPathsPerPeer (8) each, 6 (the spawn limit) at a time through a spawner, of 5 nodes each.
+ */
+const MAX_REGISTERED = 7 + 16 * 5 + 8 * 8 * 5;
 
 export interface PacketOp {
   kind: 'packet';
@@ -212,6 +239,46 @@ const PLAYER: Declared = {
   },
 };
 export const NODES: Record<string, Declared> = { Game: GAME, 'Main/World/Player': PLAYER, 'Main/HUD': { script: {} } };
+
+/** The replicated part of the game, as a game manifest (loaded by both sides; its main scene is Level). */
+const SYNC: Omit<SynchronizerInfo, 'replicationConfig'> = { rootPath: '..', replicationInterval: 0, deltaInterval: 0, publicVisibility: true, visibilityUpdateMode: 0 };
+type Prop = [path: string, spawn: boolean, mode: 'never' | 'always' | 'on_change', type: string];
+const node = (nodePath: string, type: string, extra: Partial<SceneNode> = {}): SceneNode => ({ path: nodePath, name: nodePath.split('/').pop() ?? '', type, script: null, ...extra });
+const root = (name: string, type: string): SceneNode => ({ ...node('.', type), name });
+const synchronizer = (nodePath: string, props: Prop[], settings: Partial<SynchronizerInfo> = {}): SceneNode =>
+  node(nodePath, 'MultiplayerSynchronizer', {
+    synchronizer: { ...SYNC, ...settings, replicationConfig: { source: nodePath, properties: props.map(([p, spawn, replicationMode, type]) => ({ path: p, spawn, replicationMode, type })) } },
+  });
+const scene = (scenePath: string, nodes: SceneNode[]) => ({ path: scenePath, nodes });
+export const REPLICATION: GameManifest = {
+  format: 'godot-enet/manifest',
+  version: 1,
+  project: { name: 'fuzz', mainScene: 'res://level.tscn', features: [] },
+  autoloads: [],
+  scripts: {},
+  scenes: {
+    'res://level.tscn': scene('res://level.tscn', [
+      root('Level', 'Node'),
+      node('Players', 'Node2D'),
+      node('Spawner', 'MultiplayerSpawner', { spawner: { spawnPath: '../Players', spawnableScenes: ['res://p.tscn', 'res://q.tscn'], spawnLimit: 6 } }),
+      synchronizer('Clock', [['.:tick', true, 'on_change', 'int'], ['.:label', false, 'always', 'String']]),
+    ]),
+    'res://p.tscn': scene('res://p.tscn', [
+      root('P', 'Node2D'),
+      node('Arm', 'Node2D'),
+      synchronizer('State', [
+        ['.:position', true, 'always', 'Vector2'],
+        ['.:hp', true, 'on_change', 'int'],
+        ['Arm:rotation', false, 'on_change', 'float'],
+        ['.:velocity:x', false, 'always', 'float'],
+        ['.:tags', true, 'on_change', 'Array[String]'],
+        ['.:anything', false, 'on_change', 'Variant'],
+      ]),
+      synchronizer('Input', [['.:dir', false, 'always', 'Vector2'], ['.:jumps', false, 'on_change', 'int']], { rootPath: '.', publicVisibility: false }),
+    ]),
+    'res://q.tscn': scene('res://q.tscn', [root('Q', 'Node2D'), synchronizer('Sync', [['.:position', true, 'never', 'Vector2']])]),
+  },
+};
 
 /** Calls the RPC action makes (its argument byte picks one): valid for their declarations. */
 const CALLS: Array<[string, string, () => unknown[]]> = [
@@ -340,7 +407,9 @@ export class GameNodes {
 }
 
 export class Side {
-  readonly mp = new SceneMultiplayer({ maxPathsPerPeer: 8 });
+  readonly mp = new SceneMultiplayer({ maxPathsPerPeer: 8, tickRate: 0 });
+  /** Every node registered since the start (to check that what peers make us hold stays bounded). */
+  readonly added = new Set<NetworkNode>();
   readonly peers: readonly number[];
   readonly game: GameNodes;
   /** Set by makeSeeds: records what this side does as input operations. */
@@ -377,7 +446,57 @@ export class Side {
       playerAuthority: [1, this.peers[0], this.peers[1], peer.id][authorityChoice],
       throwing: (config & CONFIG_THROWING) !== 0,
     });
+    mp.on('node_added', (node) => this.#nodeAdded(node));
+    mp.loadManifest(REPLICATION);
     mp.multiplayerPeer = peer;
+  }
+
+  /** As a game script would: a player's input belongs to the peer it is named after; signals are watched. */
+  #nodeAdded(node: NetworkNode): void {
+    this.added.add(node);
+    const throwing = (this.config & CONFIG_THROWING) !== 0;
+    if (node.sceneFilePath === 'res://p.tscn') {
+      node.set('velocity', new Vector2(0, 0)); // what the node holds before .:velocity:x changes it
+      if (/^\d+$/.test(node.name)) node.getNode('Input')?.setMultiplayerAuthority(Number(node.name));
+    }
+    if (node instanceof MultiplayerSpawner) {
+      node.spawnFunction = (data) => {
+        if (throwing && data === 'throw') throw new Error('the spawn function throws, as it may');
+        return { scene: 'res://q.tscn', name: `Q${String(data).replace(/[^0-9]/g, '').slice(0, 10)}` };
+      };
+      for (const signal of ['spawned', 'despawned']) {
+        node.on(signal, (spawned: NetworkNode) => {
+          this.observer.effect();
+          if (signal !== 'spawned') return;
+          for (const n of this.added) if (n instanceof MultiplayerSynchronizer && n.path.startsWith(`${spawned.path}/`)) this.checkValues(n);
+        });
+      }
+    }
+    if (node instanceof MultiplayerSynchronizer) {
+      for (const signal of ['synchronized', 'delta_synchronized']) {
+        node.on(signal, () => {
+          this.observer.effect();
+          this.checkValues(node);
+          if (throwing) throw new Error(`a ${signal} handler throws, as it may`);
+        });
+      }
+    }
+  }
+
+  /** The replicated values a synchronizer's nodes hold have their declared types. */
+  checkValues(sync: MultiplayerSynchronizer): void {
+    const root = sync.getRootNode();
+    if (root === undefined || !sync.isRegistered) return;
+    for (const prop of sync.replicationConfig?.getProperties() ?? []) {
+      if (prop.subnames.length !== 1) continue;
+      const value = (prop.node === '' ? root : root.getNode(prop.node))?.get(prop.subnames[0]);
+      if (value !== undefined && !matchesType(value, prop.type.text)) this.observer.fail(`${sync.path} holds ${prop.path} = ${describe(value)}, declared ${prop.type.text}`);
+    }
+  }
+
+  /** Our player for a peer id (Level/Players/<id>). */
+  player(id: number): NetworkNode | undefined {
+    return this.mp.getNode(`Level/Players/${id}`);
   }
 
   get isClient(): boolean {
@@ -441,12 +560,60 @@ export class Side {
           case Misc.ROOT_PATH:
             mp.rootPath = mp.rootPath === '' ? '/root' : '';
             return;
+          default:
+            return this.#replicate(arg % MISC_COUNT, id);
         }
     }
   }
 
   poll(): void {
     this.act(Action.POLL, 0, 0);
+  }
+
+  #replicate(misc: Misc, id: number): void {
+    const mp = this.mp;
+    const player = this.player(id);
+    const spawner = mp.getNode('Level/Spawner') as MultiplayerSpawner | undefined;
+    const values = (n: number) => (p: NetworkNode) => {
+      p.set('position', new Vector2(n, -n));
+      p.set('hp', n % 100);
+      p.set('velocity', new Vector2(n / 2, 1));
+      p.set('tags', [`t${n}`]);
+      p.getNode('Arm')?.set('rotation', n / 8);
+    };
+    switch (misc) {
+      case Misc.SPAWN:
+        if (player === undefined && id > 0) mp.instantiate('res://p.tscn', `Level/Players/${id}`, values(id));
+        return;
+      case Misc.DESPAWN:
+        player?.remove();
+        return;
+      case Misc.SET_VALUES: {
+        const n = (this.game.calls + id) % 1000;
+        if (player !== undefined) values(n)(player);
+        player?.set('anything', n % 2 ? 'odd' : n);
+        player?.getNode('Input')?.set('dir', new Vector2(1, n));
+        player?.getNode('Input')?.set('jumps', n);
+        mp.getNode('Level/Clock')?.set('tick', n);
+        mp.getNode('Level/Clock')?.set('label', `t${n}`);
+        return;
+      }
+      case Misc.VISIBILITY: {
+        const state = player?.getNode('State') as MultiplayerSynchronizer | undefined;
+        state?.setVisibilityFor(id, !state.getVisibilityFor(id));
+        if (state !== undefined && id === this.peers[7]) state.publicVisibility = !state.publicVisibility;
+        return;
+      }
+      case Misc.CUSTOM_SPAWN:
+        if (mp.getNode(`Level/Players/Q${id}`) === undefined) spawner?.spawn(`Q${id}`, (q) => q.set('position', new Vector2(id, 0)));
+        return;
+      case Misc.SPAWNER_AUTHORITY:
+        spawner?.setMultiplayerAuthority(id);
+        return;
+      case Misc.INPUT_VISIBLE:
+        (this.player(this.peer.id)?.getNode('Input') as MultiplayerSynchronizer | undefined)?.setVisibilityFor(id, true);
+        return;
+    }
   }
 }
 
@@ -587,6 +754,8 @@ export function check(input: Uint8Array, fail: (message: string) => void): void 
     if (!mp.hasMultiplayerPeer()) return;
     const peers = mp.getPeers();
     const pending = mp.getAuthenticatingPeers();
+    const registered = [...side.added].filter((n) => n.isRegistered).length;
+    if (registered > MAX_REGISTERED) fail(`${registered} nodes are registered`);
     if (side.isClient) {
       if (peers.length > MAX_RELAYED_PEERS) fail(`a client believes in ${peers.length} peers`);
       if (peers.includes(peer.id)) fail('a client counts itself among its peers');
@@ -959,6 +1128,38 @@ const SCENARIOS: Record<string, (w: World) => void> = {
     w.server.act(Action.RPC, S.ALL_BUT_A, 3);
     w.poll();
   },
+  replication(w) {
+    const me = w.join(CLIENT_ID);
+    const a = w.join(A);
+    w.poll();
+    for (const peer of [S.ME, S.A]) w.server.act(Action.MISC, peer, Misc.SPAWN);
+    w.server.act(Action.MISC, S.ME, Misc.SET_VALUES);
+    w.poll();
+    // Each client shows its input to the server and moves; the server changes state and clock.
+    me.act(Action.MISC, C.SERVER, Misc.INPUT_VISIBLE);
+    me.act(Action.MISC, 7, Misc.SET_VALUES);
+    a.act(Action.MISC, C.SERVER, Misc.INPUT_VISIBLE);
+    w.poll();
+    w.server.act(Action.MISC, S.A, Misc.SET_VALUES);
+    w.server.act(Action.RPC, S.ALL, 12);
+    w.poll();
+    // Hidden from A and shown again; a custom spawn; A's player despawned; a late joiner gets it all.
+    w.server.act(Action.MISC, S.A, Misc.VISIBILITY);
+    w.poll();
+    w.server.act(Action.MISC, S.A, Misc.VISIBILITY);
+    w.server.act(Action.MISC, S.ME, Misc.CUSTOM_SPAWN);
+    w.poll();
+    w.server.act(Action.MISC, S.A, Misc.DESPAWN);
+    w.join(B);
+    w.poll();
+    // Me made the spawner's authority on both ends: my custom spawn reaches the server.
+    w.server.act(Action.MISC, S.ME, Misc.SPAWNER_AUTHORITY);
+    me.act(Action.MISC, 7, Misc.SPAWNER_AUTHORITY);
+    me.act(Action.MISC, 7, Misc.CUSTOM_SPAWN);
+    w.poll();
+    w.leave(A);
+    w.poll();
+  },
   churn(w) {
     w.join(CLIENT_ID);
     w.join(A);
@@ -1047,11 +1248,13 @@ export function makeSeeds(dir: string): number {
 
 // ---------------------------------------------------------------------------------------------
 
+const MULTIPLAYER_FILES = ['SceneMultiplayer', 'SceneCache', 'SceneRPC', 'NetworkNode', 'rpc-config', 'protocol',
+  'SceneReplication', 'MultiplayerSpawner', 'MultiplayerSynchronizer', 'SceneReplicationConfig'];
 export const watched = [
-  ...['SceneMultiplayer', 'SceneCache', 'SceneRPC', 'NetworkNode', 'rpc-config', 'protocol'].map((f) => path.join(SRC, 'multiplayer', `${f}.ts`)),
+  ...MULTIPLAYER_FILES.map((f) => path.join(SRC, 'multiplayer', `${f}.ts`)),
   ...['marshalls', 'typed', 'types'].map((f) => path.join(SRC, 'variant', `${f}.ts`)),
 ];
-export const coverage = 'V8 block coverage of src/multiplayer/{SceneMultiplayer,SceneCache,SceneRPC,NetworkNode,rpc-config,protocol}.ts + src/variant/{marshalls,typed,types}.ts';
+export const coverage = `V8 block coverage of src/multiplayer/{${MULTIPLAYER_FILES.join(',')}}.ts + src/variant/{marshalls,typed,types}.ts`;
 export const maxLen = 16384;
 /** A session is a few hundred packets; a check slower than this (a second) is worth a look. */
 export const timeLimit = 1000;
