@@ -25,7 +25,14 @@
  * CLOCK_MONOTONIC ns. A udp "hello" (kind 2) registers a client socket with the dgram server.
  * --no-throttle 1: each client configures its peer's packet throttle with deceleration 0 (the server
  * adopts it), so ENet never drops unreliable packets on purpose. Each window also reports how long the
- * server and this process were runnable but waiting for a CPU (schedstat), i.e. other load. */
+ * server and this process were runnable but waiting for a CPU (schedstat), i.e. other load.
+ *
+ * Replication mode (--repl-hz HZ, with --proto godot; workload "repl"): the clients are Godot 4
+ * SceneMultiplayer clients of bench/servers/replication.js, just enough of one: they confirm every path
+ * the server offers (CONFIRM_PATH), take their own player's SPAWN as the cue to offer the path of its
+ * Input synchronizer, and once the server confirmed it send that input (SYNC, path-based net id) HZ
+ * times a second; SYNC / DELTA / SPAWN / DESPAWN from the server are counted (a window's "completed"
+ * is the server frames whose SYNC reached a client). See the "replication mode" section below. */
 #define _GNU_SOURCE
 #include "enet.h"
 
@@ -46,7 +53,7 @@
 #include <unistd.h>
 
 enum { PROTO_ENET, PROTO_GODOT, PROTO_UDP };
-enum { MODE_REL, MODE_UNREL, MODE_MIX, MODE_IDLE, MODE_BCAST };
+enum { MODE_REL, MODE_UNREL, MODE_MIX, MODE_IDLE, MODE_BCAST, MODE_REPL };
 enum { ST_NONE, ST_CONNECTING, ST_CONNECTED, ST_GONE };
 
 #define MAX_INFLIGHT 64
@@ -75,6 +82,12 @@ typedef struct Client {
     uint32_t godotId;
     uint64_t helloSent;
     Slot slots[MAX_INFLIGHT];
+    /* Replication mode */
+    uint16_t replLastSeq;
+    uint8_t replHaveSeq;
+    uint8_t replInput; /* 0 not offered, 1 offered (SIMPLIFY_PATH sent), 2 confirmed */
+    uint16_t replInputSeq;
+    uint64_t replNextInput;
 } Client;
 
 struct Host {
@@ -99,6 +112,7 @@ static char steadyWorkload[32] = "mix64x10";
 static char plan[1024] = "";
 static char firstPlan[1024] = "";
 static int bcastHz = 60;
+static int replHz = 0;
 
 /* State */
 static Client *clients;
@@ -331,7 +345,13 @@ static void flush_hosts(void) {
 
 /* ---------------------------------------------------------------- receiving */
 
+static void repl_payload(Client *c, const uint8_t *data, size_t len);
+
 static void on_payload(Client *c, const uint8_t *data, size_t len) {
+    if (replHz > 0) {
+        if (c) repl_payload(c, data, len);
+        return;
+    }
     bytesIn += len;
     if (mode == MODE_BCAST) {
         if (len < 8) return;
@@ -428,6 +448,122 @@ static void service_host(Host *h) {
     }
 }
 
+/* ---------------------------------------------------------------- replication mode (--repl-hz) */
+
+#define REPL_INPUT_CACHE_ID 1u
+#define REPL_PATH_NET_ID 0x80000000u
+/* MD5 of "": the checksum of a node without RPCs (the Input synchronizer's script has none). */
+static const char REPL_NO_RPCS[33] = "d41d8cd98f00b204e9800998ecf8427e";
+static uint64_t replSyncPackets, replSyncEntries, replDeltas, replSpawns, replDespawns, replInputs, replConfirmed;
+
+static void repl_reset_stats(void) {
+    replSyncPackets = replSyncEntries = replDeltas = replSpawns = replDespawns = replInputs = 0;
+}
+
+/* SIMPLIFY_PATH of our own player's Input synchronizer (our cache id 1). */
+static void repl_offer_input(Client *c) {
+    uint8_t packet[160];
+    char nodePath[96];
+    int n = snprintf(nodePath, sizeof nodePath, "World/Players/%u/Input", c->godotId);
+    packet[0] = 1;
+    memcpy(packet + 1, REPL_NO_RPCS, 33);
+    uint32_t id = REPL_INPUT_CACHE_ID;
+    memcpy(packet + 34, &id, 4);
+    memcpy(packet + 38, nodePath, (size_t) n + 1);
+    send_raw(c, packet, 38 + n + 1, 1);
+    c->replInput = 1;
+}
+
+/* One SYNC of our input: sequence, net id 0x80000000 | 1, size 12, Vector2 direction. */
+static void repl_send_input(Client *c) {
+    uint8_t packet[3 + 8 + 12];
+    uint16_t seq = ++c->replInputSeq;
+    uint32_t netId = REPL_PATH_NET_ID | REPL_INPUT_CACHE_ID, size = 12, type = 5;
+    float x = (float) (c->replInputSeq % 7) - 3.0f, y = 1.0f;
+    packet[0] = 6;
+    memcpy(packet + 1, &seq, 2);
+    memcpy(packet + 3, &netId, 4);
+    memcpy(packet + 7, &size, 4);
+    memcpy(packet + 11, &type, 4);
+    memcpy(packet + 15, &x, 4);
+    memcpy(packet + 19, &y, 4);
+    send_raw(c, packet, sizeof packet, 0);
+    if (measuring) replInputs++;
+}
+
+static void repl_payload(Client *c, const uint8_t *data, size_t len) {
+    if (len == 0) return;
+    if (measuring) bytesIn += len;
+    switch (data[0] & 7) {
+    case 1: { /* SIMPLIFY_PATH: we have every node the server names; confirm it */
+        if (len < 38) return;
+        uint8_t confirm[6] = { 2, 1 };
+        memcpy(confirm + 2, data + 34, 4);
+        send_raw(c, confirm, 6, 1);
+        break;
+    }
+    case 2: /* CONFIRM_PATH of our Input path */
+        if (len == 6 && c->replInput == 1) {
+            c->replInput = 2;
+            replConfirmed++;
+            c->replNextInput = now + (uint64_t) (rand() % 1000) * (1000000000ull / (uint64_t) replHz) / 1000;
+        }
+        break;
+    case 4: { /* SPAWN: ours is the cue to offer our input's path */
+        if (measuring) replSpawns++;
+        if (len < 18 || c->replInput != 0) break;
+        uint32_t syncs, nameLen;
+        memcpy(&syncs, data + 10, 4);
+        memcpy(&nameLen, data + 14, 4);
+        if (syncs > 64 || 18 + 4 * (size_t) syncs + nameLen > len || nameLen < 2) break;
+        char name[16];
+        snprintf(name, sizeof name, "%u", c->godotId);
+        if (nameLen == strlen(name) + 1 && memcmp(data + 18 + 4 * syncs, name, nameLen - 1) == 0) repl_offer_input(c);
+        break;
+    }
+    case 5:
+        if (measuring) replDespawns++;
+        break;
+    case 6: {
+        if (data[0] & 0x10) {
+            if (measuring) replDeltas++;
+            break;
+        }
+        if (len < 3) break;
+        uint16_t seq;
+        memcpy(&seq, data + 1, 2);
+        if (measuring) {
+            replSyncPackets++;
+            if (!c->replHaveSeq || seq != c->replLastSeq) completed++; /* a new server frame */
+            for (size_t ofs = 3; ofs + 8 < len;) {
+                uint32_t size;
+                memcpy(&size, data + ofs + 4, 4);
+                replSyncEntries++;
+                ofs += 8 + (size_t) size;
+            }
+        }
+        c->replLastSeq = seq;
+        c->replHaveSeq = 1;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* While the "repl" workload runs: every confirmed client sends its input replHz times a second. */
+static void repl_inputs(void) {
+    if (mode != MODE_REPL || !sending) return;
+    uint64_t period = 1000000000ull / (uint64_t) replHz;
+    for (int i = 0; i < nClients; i++) {
+        Client *c = &clients[i];
+        if (c->state != ST_CONNECTED || c->replInput != 2 || now < c->replNextInput) continue;
+        repl_send_input(c);
+        c->replNextInput += period;
+        if (c->replNextInput < now) c->replNextInput = now + period;
+    }
+}
+
 /* Unreliable slots whose echo did not come back in time are counted lost and refilled. */
 static void check_losses(void) {
     for (int i = 0; i < nClients; i++) {
@@ -466,6 +602,7 @@ static void loop_once(void) {
             for (int i = 0; i < nClients; i++)
                 if (clients[i].state == ST_CONNECTING && now - clients[i].helloSent > 200000000ull) send_hello(&clients[i]);
     }
+    if (replHz > 0) repl_inputs();
     flush_hosts();
 }
 
@@ -576,6 +713,7 @@ static int parse_workload(const char *name, int *m, int *size, int *infl) {
     *infl = 0;
     if (strcmp(name, "idle") == 0) return *m = MODE_IDLE, 1;
     if (strcmp(name, "bcast") == 0) return *m = MODE_BCAST, 1;
+    if (strcmp(name, "repl") == 0) return *m = MODE_REPL, replHz > 0;
     const char *p = name;
     if (strncmp(p, "unrel", 5) == 0) *m = MODE_UNREL, p += 5;
     else if (strncmp(p, "rel", 3) == 0) *m = MODE_REL, p += 3;
@@ -592,7 +730,7 @@ static void start_workload(int m, int size, int infl) {
     mode = m;
     msgSize = size;
     inflight = infl;
-    sending = m == MODE_REL || m == MODE_UNREL || m == MODE_MIX;
+    sending = m == MODE_REL || m == MODE_UNREL || m == MODE_MIX || m == MODE_REPL;
     now = mono_ns();
     for (int i = 0; i < nClients; i++) {
         Client *c = &clients[i];
@@ -625,6 +763,7 @@ static void stop_workload(void) {
 
 static void reset_stats(void) {
     completed = lost = stale = bytesIn = sendFailures = 0;
+    repl_reset_stats();
     memset(hist, 0, sizeof hist);
     histCount = 0;
 }
@@ -668,7 +807,13 @@ static void run_window(const char *spec, int round) {
         name, round, nClients, connectedCount, secs, (unsigned long long) completed, (double) completed / secs,
         (unsigned long long) lost, (unsigned long long) stale, (unsigned long long) sendFailures,
         hist_pct(0.50) / 1e3, hist_pct(0.99) / 1e3, hist_pct(0.999) / 1e3, s1 - s0, l1 - l0, q1 - q0, w1 - w0, lw1 - lw0, rss,
-        disconnects - disc0, (unsigned long long) bytesIn, m == MODE_BCAST ? bcastHz * connectedCount : 0);
+        disconnects - disc0, (unsigned long long) bytesIn, m == MODE_BCAST ? bcastHz * connectedCount : m == MODE_REPL ? replHz * connectedCount : 0);
+    if (m == MODE_REPL)
+        printf("\"repl_hz\":%d,\"sync_packets\":%llu,\"sync_entries\":%llu,\"deltas\":%llu,\"spawns\":%llu,\"despawns\":%llu,"
+               "\"inputs_sent\":%llu,\"inputs_confirmed\":%llu,",
+            replHz, (unsigned long long) replSyncPackets, (unsigned long long) replSyncEntries, (unsigned long long) replDeltas,
+            (unsigned long long) replSpawns, (unsigned long long) replDespawns, (unsigned long long) replInputs,
+            (unsigned long long) replConfirmed);
     print_core_busy(&c0, &c1);
     printf("}\n");
     fflush(stdout);
@@ -706,7 +851,7 @@ static void usage(void) {
         "               [--server-pid PID] [--first w1,...] [--plan w1,w2,...] [--rounds R] [--warmup S]\n"
         "               [--window S] [--drain S]\n"
         "               [--settle S] [--steady S --steady-workload W --sample S] [--bcast-hz HZ]\n"
-        "               [--no-throttle 1]\n");
+        "               [--no-throttle 1] [--repl-hz HZ (replication clients: --proto godot, workload repl)]\n");
     exit(2);
 }
 
@@ -736,10 +881,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--sample")) sampleSecs = atof(v);
         else if (!strcmp(a, "--bcast-hz")) bcastHz = atoi(v);
         else if (!strcmp(a, "--no-throttle")) noThrottle = atoi(v);
+        else if (!strcmp(a, "--repl-hz")) replHz = atoi(v);
         else usage();
         i++;
     }
-    if (serverPort <= 0 || nClients < 1 || perHost < 1 || rounds < 1) usage();
+    if (serverPort <= 0 || nClients < 1 || perHost < 1 || rounds < 1 || replHz < 0 || (replHz > 0 && proto != PROTO_GODOT)) usage();
     debug = getenv("LOADGEN_DEBUG") != NULL;
     setup();
     connect_all();

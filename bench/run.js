@@ -837,8 +837,13 @@ async function main() {
   log(`wrote ${path.relative(ROOT, o.output)} and ${path.relative(ROOT, rawFile)}`);
 }
 
-main().catch((error) => {
-  log(error.stack || String(error));
-  for (const child of children) child.kill('SIGKILL');
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    log(error.stack || String(error));
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  });
+}
+
+// bench/replication.js builds and pins the same way.
+module.exports = { build, pinned, machineInfo, lines, ROOT, OUT };
