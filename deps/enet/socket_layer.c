@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include "enet.h"
 #include "socket_layer.h"
+#include "dtls_layer.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -41,6 +42,7 @@ typedef struct ReceiveBatch {
 typedef struct SocketInfo {
     int family;
     ReceiveBatch *batch; /* NULL unless godot_enet_socket_batch_receives was called */
+    GodotENetDtls *dtls; /* NULL unless the host was upgraded to DTLS (dtls_layer.c) */
     GodotENetSocketStats stats;
 } SocketInfo;
 
@@ -63,6 +65,7 @@ int godot_enet_socket_family(int socket) {
 
 static void free_info(SocketInfo *info) {
     if (info == NULL) return;
+    godot_enet_dtls_destroy(info->dtls, 0);
     free(info->batch);
     free(info);
 }
@@ -96,6 +99,12 @@ ENetSocket enet_socket_create(ENetSocketType type) {
 
 void enet_socket_destroy(ENetSocket socket) {
     if (socket < 0) return;
+    /* DTLS hook: close_notify to every session while the socket can still send it. */
+    SocketInfo *info = info_of(socket);
+    if (info != NULL && info->dtls != NULL) {
+        godot_enet_dtls_destroy(info->dtls, 1);
+        info->dtls = NULL;
+    }
     if (socket < MAX_TRACKED_SOCKETS) free_info(atomic_exchange_explicit(&sockets[socket], NULL, memory_order_acq_rel));
     close(socket);
 }
@@ -103,9 +112,23 @@ void enet_socket_destroy(ENetSocket socket) {
 int godot_enet_socket_batch_receives(int socket) {
     SocketInfo *info = info_of(socket);
     if (info == NULL) return -1;
-    if (info->batch != NULL) return 0;
+    if (info->batch != NULL || info->dtls != NULL) return 0;
     info->batch = calloc(1, sizeof *info->batch);
     return info->batch != NULL ? 0 : -1;
+}
+
+int godot_enet_socket_set_dtls(int socket, GodotENetDtls *dtls) {
+    SocketInfo *info = info_of(socket);
+    if (info == NULL) return -1;
+    free(info->batch);
+    info->batch = NULL;
+    info->dtls = dtls;
+    return 0;
+}
+
+GodotENetDtls *godot_enet_socket_dtls(int socket) {
+    SocketInfo *info = info_of(socket);
+    return info ? info->dtls : NULL;
 }
 
 static int is_v4_mapped(const struct in6_addr *address) {
@@ -183,6 +206,13 @@ int enet_socket_get_address(ENetSocket socket, ENetAddress *address) {
 }
 
 int enet_socket_send(ENetSocket socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount) {
+    /* DTLS hook: an upgraded host's datagrams leave as DTLS records (dtls_layer.c). */
+    SocketInfo *info = info_of(socket);
+    if (info != NULL && info->dtls != NULL) return godot_enet_dtls_send(info->dtls, address, buffers, bufferCount);
+    return godot_enet_socket_send_plain(socket, address, buffers, bufferCount);
+}
+
+int godot_enet_socket_send_plain(int socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount) {
     SocketInfo *info = info_of(socket);
     struct sockaddr_storage storage;
     struct msghdr message;
@@ -270,6 +300,13 @@ static int receive_batched(SocketInfo *info, ENetSocket socket, ENetAddress *add
 }
 
 int enet_socket_receive(ENetSocket socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
+    /* DTLS hook: an upgraded host receives decrypted records (dtls_layer.c). */
+    SocketInfo *info = info_of(socket);
+    if (info != NULL && info->dtls != NULL) return godot_enet_dtls_receive(info->dtls, address, buffers, bufferCount);
+    return godot_enet_socket_receive_plain(socket, address, buffers, bufferCount);
+}
+
+int godot_enet_socket_receive_plain(int socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
     SocketInfo *info = info_of(socket);
     if (info != NULL && info->batch != NULL) return receive_batched(info, socket, address, buffers, bufferCount);
     struct sockaddr_storage storage;

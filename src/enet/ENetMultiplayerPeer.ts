@@ -443,7 +443,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
           this.#storePacket(SERVER_ID, event);
           break;
         default:
-          this.close();
+          return; // EVENT_ERROR (a failed DTLS handshake): Godot ends this poll; ENet retries or times out
       }
       if (this.#hosts.get(0) !== host) return; // closed, possibly by a listener
     }
@@ -483,7 +483,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
           this.#storePacket(this.#netIds.get(peer) ?? 0, event);
           break;
         default:
-          this.close();
+          return; // EVENT_ERROR: Godot ends this poll
       }
       if (this.#hosts.get(0) !== host) return;
     }
