@@ -60,7 +60,7 @@ export class CryptoKey {
       reportError(`CryptoKey.saveToString: ${key === null ? 'the key is empty' : 'only a public key is loaded'}`);
       return '';
     }
-    if (publicOnly) return crypto.createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+    if (publicOnly) return (key.type === 'public' ? key : crypto.createPublicKey(key)).export({ type: 'spki', format: 'pem' }).toString();
     const type = key.asymmetricKeyType === 'rsa' ? 'pkcs1' : key.asymmetricKeyType === 'ec' ? 'sec1' : 'pkcs8';
     return key.export({ type, format: 'pem' } as crypto.KeyExportOptions<'pem'>).toString();
   }
