@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 'use strict';
 // Run before the tests: the interop tests need real ENet peers from Debian (python3-enet, which links
-// upstream libenet7, and godot3-server, a real Godot 3.2.3 for the compression interop). Installs them
+// upstream libenet7, and godot3-server, a real Godot 3.2.3 for the compression and DTLS interop), and the
+// DTLS tests make their certificates with the openssl CLI. Installs them
 // when we can (root with apt-get); otherwise says exactly what is missing. The tests never skip for
 // lack of them: they fail.
 const { execFileSync, spawnSync } = require('child_process');
 
 const PYTHON = '/usr/bin/python3';
 const GODOT3 = '/usr/bin/godot3-server';
-const PACKAGES = ['python3-enet', 'godot3-server'];
+const PACKAGES = ['python3-enet', 'godot3-server', 'openssl'];
 
 function haveEnet() {
   return spawnSync(PYTHON, ['-c', 'import enet'], { stdio: 'ignore' }).status === 0;
@@ -20,8 +21,12 @@ function haveGodot3() {
   return r.error === undefined && /^3\.2\./m.test(r.stdout || '');
 }
 
+function haveOpenssl() {
+  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
 function haveAll() {
-  return haveEnet() && haveGodot3();
+  return haveEnet() && haveGodot3() && haveOpenssl();
 }
 
 if (!haveAll()) {
@@ -34,7 +39,7 @@ if (!haveAll()) {
     execFileSync('apt-get', ['install', '-y', '-q', ...PACKAGES], { stdio: 'inherit', env });
   }
   if (!haveAll()) {
-    console.error(`The interop tests need Debian's ${PACKAGES.join(' ')} (${PYTHON} with enet, ${GODOT3}): sudo apt-get install ${PACKAGES.join(' ')}`);
+    console.error(`The interop tests need Debian's ${PACKAGES.join(' ')} (${PYTHON} with enet, ${GODOT3}, openssl): sudo apt-get install ${PACKAGES.join(' ')}`);
     process.exit(1);
   }
 }

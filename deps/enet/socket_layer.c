@@ -12,6 +12,8 @@
  *  - Optionally (servers), datagrams are read RECEIVE_BATCH at a time with recvmmsg and handed to ENet
  *    one per call; a batch that comes back short also shows the socket is drained, which saves the
  *    would-block call that otherwise ends every receive round.
+ *  - A host upgraded to DTLS hands its sends and receives to dtls_layer.c (the "DTLS hook" lines), which
+ *    sends and reads the encrypted datagrams through the *_plain functions here.
  * Per-socket state lives in a table indexed by descriptor: descriptors are process-wide anyway,
  * and the hot path then needs no lock. */
 #define _GNU_SOURCE
@@ -117,18 +119,13 @@ int godot_enet_socket_batch_receives(int socket) {
     return info->batch != NULL ? 0 : -1;
 }
 
-int godot_enet_socket_set_dtls(int socket, GodotENetDtls *dtls) {
+int godot_enet_socket_set_dtls(ENetSocket socket, GodotENetDtls *dtls) {
     SocketInfo *info = info_of(socket);
     if (info == NULL) return -1;
     free(info->batch);
     info->batch = NULL;
     info->dtls = dtls;
     return 0;
-}
-
-GodotENetDtls *godot_enet_socket_dtls(int socket) {
-    SocketInfo *info = info_of(socket);
-    return info ? info->dtls : NULL;
 }
 
 static int is_v4_mapped(const struct in6_addr *address) {
@@ -212,7 +209,7 @@ int enet_socket_send(ENetSocket socket, const ENetAddress *address, const ENetBu
     return godot_enet_socket_send_plain(socket, address, buffers, bufferCount);
 }
 
-int godot_enet_socket_send_plain(int socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount) {
+int godot_enet_socket_send_plain(ENetSocket socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount) {
     SocketInfo *info = info_of(socket);
     struct sockaddr_storage storage;
     struct msghdr message;
@@ -306,7 +303,7 @@ int enet_socket_receive(ENetSocket socket, ENetAddress *address, ENetBuffer *buf
     return godot_enet_socket_receive_plain(socket, address, buffers, bufferCount);
 }
 
-int godot_enet_socket_receive_plain(int socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
+int godot_enet_socket_receive_plain(ENetSocket socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
     SocketInfo *info = info_of(socket);
     if (info != NULL && info->batch != NULL) return receive_batched(info, socket, address, buffers, bufferCount);
     struct sockaddr_storage storage;

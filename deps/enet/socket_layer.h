@@ -36,14 +36,11 @@ int godot_enet_socket_batch_receives(int socket);
  * owns the socket's traffic and uses the *_plain functions below for the datagrams themselves. The socket
  * takes ownership: enet_socket_destroy sends close_notify on every session and frees it. Receives stop
  * being batched, since a batch slot holds only 4096 bytes. Returns 0, or -1 for an unknown socket. */
-int godot_enet_socket_set_dtls(int socket, GodotENetDtls *dtls);
-
-/* The DTLS layer of `socket`, or NULL. */
-GodotENetDtls *godot_enet_socket_dtls(int socket);
+int godot_enet_socket_set_dtls(ENetSocket socket, GodotENetDtls *dtls);
 
 /* enet_socket_send / enet_socket_receive without the DTLS hook: one datagram as it is on the wire. */
-int godot_enet_socket_send_plain(int socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount);
-int godot_enet_socket_receive_plain(int socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount);
+int godot_enet_socket_send_plain(ENetSocket socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount);
+int godot_enet_socket_receive_plain(ENetSocket socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount);
 
 /* Resolves a host name or literal to ENet's 16-byte form (IPv4 as ::ffff:a.b.c.d). Blocking, like
  * Godot's. Returns 0 on success. */

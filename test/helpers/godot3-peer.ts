@@ -91,10 +91,15 @@ export class Godot3Peer {
   }
 
   static start(args: { role: 'server' | 'client'; port: number; mode: number; lifetime?: number }): Godot3Peer {
+    return Godot3Peer.startScript(GODOT3_SCRIPT, [`--role=${args.role}`, `--port=${args.port}`, `--mode=${args.mode}`,
+      `--lifetime=${args.lifetime ?? 60}`]);
+  }
+
+  /** Runs another script of test/peers/godot3 (e.g. dtls_tunnel.gd) with `args`. */
+  static startScript(script: string, args: string[]): Godot3Peer {
     // Godot writes logs under its working directory when run without a project: give it its own.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'godot3-peer-'));
-    const child = spawn(GODOT3, ['--no-window', '-s', GODOT3_SCRIPT, `--role=${args.role}`, `--port=${args.port}`,
-      `--mode=${args.mode}`, `--lifetime=${args.lifetime ?? 60}`], { cwd: dir, env: { ...process.env, LANG: 'C.UTF-8' } });
+    const child = spawn(GODOT3, ['--no-window', '-s', script, ...args], { cwd: dir, env: { ...process.env, LANG: 'C.UTF-8' } });
     return new Godot3Peer(child, dir);
   }
 
