@@ -4,10 +4,12 @@
  *    datagram; each record received becomes one datagram for ENet. Nothing else is added on the wire.
  *  - The server answers every first ClientHello with a HelloVerifyRequest (a cookie: an HMAC of the
  *    client's address), statelessly (DTLSv1_listen); state exists only for addresses that echoed a valid
- *    cookie. Clients are told apart by address. At most 16 handshakes are pending at once (none while
- *    refusing new connections) and at most ENet's peer count sessions exist. A session no ENet peer
- *    claims within 8 s is dropped (Godot's ENET_DTLS_TIMEOUT_MS); the end of its ENet connection closes
- *    it with close_notify.
+ *    cookie. Clients are told apart by address. As Godot's UDPServer queues at most 16 pending
+ *    connections (new addresses) per poll of its socket, at most 16 datagrams from addresses without a
+ *    session are taken up per receive burst (until the socket is found empty); the rest are dropped,
+ *    and their senders retransmit. None while refusing new connections. At most ENet's peer count
+ *    sessions exist (Godot's max_clients). A session no ENet peer claims within 8 s is dropped (Godot's
+ *    ENET_DTLS_TIMEOUT_MS); the end of its ENet connection closes it with close_notify.
  *  - A client that restarts from the same address and port gets a fresh handshake: a ClientHello with an
  *    empty cookie from an address that has a session goes to the stateless listener, and once the same
  *    address echoes a valid cookie, the new handshake replaces the old session.
@@ -40,7 +42,7 @@
 #define RAW_CAPACITY 65536           /* any UDP datagram */
 #define PLAIN_CAPACITY (16384 + 256) /* the largest DTLS record's plaintext, and then some */
 #define SEND_CAPACITY ENET_PROTOCOL_MAXIMUM_MTU
-#define MAX_PENDING_HANDSHAKES 16    /* Godot's UDPServer max_pending_connections */
+#define MAX_PENDING_CONNECTIONS 16   /* Godot's UDPServer max_pending_connections */
 #define UNCLAIMED_SESSION_MS 8000    /* Godot's ENET_DTLS_TIMEOUT_MS */
 #define HANDSHAKE_MTU 1400           /* handshake datagrams (flights are split to fit); records are not limited */
 #define CLIENT_QUEUE 16              /* ENet datagrams a client keeps while its handshake runs */
@@ -98,6 +100,7 @@ struct GodotENetDtls {
     size_t bucketMask;
     size_t maxSessions;
     int refusing;
+    unsigned newThisBurst; /* datagrams from addresses without a session taken up since the socket was empty */
     SSL *listener;
     Endpoint listenerEndpoint;
     BIO_ADDR *listenerPeer;
@@ -464,11 +467,12 @@ static int new_listener(GodotENetDtls *dtls) {
  * Without a cookie it gets one; with a valid cookie it starts a session. */
 static int accept_hello(GodotENetDtls *dtls, Session *replacing, const ENetAddress *from, int cookieLength, size_t length) {
     const GodotOpenSSL *ossl = dtls->ossl;
-    if (dtls->refusing || dtls->stats.pendingHandshakes >= MAX_PENDING_HANDSHAKES ||
+    if (dtls->refusing || dtls->newThisBurst >= MAX_PENDING_CONNECTIONS ||
         (cookieLength > 0 && replacing == NULL && dtls->stats.sessions >= dtls->maxSessions)) {
         dtls->stats.handshakesRefused++;
         return -2;
     }
+    dtls->newThisBurst++;
     if (dtls->listener == NULL && new_listener(dtls) != 0) return -2;
     Endpoint *endpoint = &dtls->listenerEndpoint;
     endpoint->address = *from;
@@ -627,7 +631,8 @@ int godot_enet_dtls_receive(GodotENetDtls *dtls, ENetAddress *address, ENetBuffe
     raw.dataLength = RAW_CAPACITY;
     ENetAddress from;
     int length = godot_enet_socket_receive_plain(dtls->socket, &from, &raw, 1);
-    if (length <= 0) return length; /* 0: nothing more, -2: skipped by the socket layer, -1: fatal */
+    if (length == 0) dtls->newThisBurst = 0; /* the socket is empty: the next datagrams are a new burst */
+    if (length <= 0) return length;          /* 0: nothing more, -2: skipped by the socket layer, -1: fatal */
     int result = dtls->isServer ? server_datagram(dtls, &from, (size_t) length, address, buffers, bufferCount)
                                 : client_datagram(dtls, &from, (size_t) length, address, buffers, bufferCount);
     dtls->input = NULL;

@@ -15,11 +15,12 @@ typedef struct GodotENetDtls GodotENetDtls;
 
 typedef struct GodotENetDtlsStats {
     uint32_t sessions;            /* DTLS sessions now (server: addresses past their cookie; client: 0 or 1) */
-    uint32_t pendingHandshakes;   /* of those, still handshaking (a server holds at most 16) */
+    uint32_t pendingHandshakes;   /* of those, still handshaking */
     uint64_t handshakesCompleted;
     uint64_t handshakesFailed;    /* rejected certificates, fatal alerts, handshakes given up */
     uint64_t helloVerifyRequests; /* cookies sent (server) */
-    uint64_t handshakesRefused;   /* ClientHellos dropped: refusing new connections, 16 pending, no room */
+    uint64_t handshakesRefused;   /* ClientHellos dropped: refusing new connections, more than 16 new
+                                     addresses in one receive burst, or no room for another session */
     uint64_t sessionsExpired;     /* sessions no ENet peer claimed within 8 s, dropped (server) */
     uint64_t sessionsClosed;      /* ended by the remote (close_notify or a fatal alert) */
     uint64_t invalidDropped;      /* datagrams that are no DTLS for us: garbage, plain ENet, stray records,

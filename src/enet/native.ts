@@ -79,14 +79,15 @@ export interface NativeCounters {
 export interface DtlsCounters {
   /** DTLS sessions now (server: addresses past their cookie; client: 0 or 1). */
   sessions: number;
-  /** Of those, the ones still handshaking (a server holds at most 16). */
+  /** Of those, the ones still handshaking. */
   pendingHandshakes: number;
   handshakesCompleted: number;
   /** Rejected certificates, fatal alerts, handshakes given up. */
   handshakesFailed: number;
   /** Cookies (HelloVerifyRequests) a server sent. */
   helloVerifyRequests: number;
-  /** ClientHellos a server dropped: refusing new connections, 16 handshakes pending, or no room left. */
+  /** ClientHellos a server dropped: refusing new connections, more than 16 new addresses in one receive
+   * burst (Godot's pending-connection limit), or no room for another session (the peer count). */
   handshakesRefused: number;
   /** Server sessions no ENet peer claimed within 8 s, dropped (as Godot). */
   sessionsExpired: number;
