@@ -27,13 +27,17 @@ const SERVERS = {
   mpput: { label: "MP flush 'put'", long: "godot-enet ENetMultiplayerPeer with flush: 'put' (Godot's one datagram per put; not in the default set)", cmd: [process.execPath, path.join(__dirname, 'servers', 'multiplayer-peer.js'), '--flush', 'put'], proto: 'godot', optional: true },
   npm: { label: 'npm enet', long: 'npm enet@0.2.9 (ENet 1.3.5 compiled to asm.js; host.start(1))', cmd: [process.execPath, path.join(__dirname, 'servers', 'npm-enet.js')], proto: 'enet' },
   dgram: { label: 'dgram', long: 'Node dgram raw UDP echo (unreliable only)', cmd: [process.execPath, path.join(__dirname, 'servers', 'dgram.js')], proto: 'udp' },
+  // DTLS: the same ENetConnection server after dtlsServerSetup (RSA 2048 certificate); the load
+  // generator's clients run our DTLS layer too, without verifying the certificate. Echo and connect
+  // rows only; compare with the ENetConnection column.
+  dtls: { label: 'ENetConnection DTLS', long: 'godot-enet ENetConnection over DTLS 1.2 (dtlsServerSetup, RSA 2048 certificate)', cmd: [process.execPath, path.join(__dirname, 'servers', 'enet-connection.js'), '--dtls', path.join(OUT, 'dtls')], proto: 'dtls', groups: ['tput', 'connect'], connectTimeout: 60 },
 };
 const GROUPS = ['tput', 'pingpong', 'idle', 'bcast', 'connect', 'steady'];
 
 function usage(code) {
   console.log(`usage: node bench/run.js [options]
   --quick                 1 round, short windows, 15 s steady run (for iteration)
-  --servers c,conn,mp,npm,dgram   servers to run (default: these five; also mpput = ENetMultiplayerPeer
+  --servers c,conn,mp,npm,dgram,dtls   servers to run (default: these six; also mpput = ENetMultiplayerPeer
                           with flush: 'put', Godot's one datagram per put)
   --workloads ${GROUPS.join(',')}   workload groups (default: all)
   --clients 1,100,1000    client counts of the echo rows (default: 1,100,1000)
@@ -135,9 +139,22 @@ function build(options) {
   log(`build: ${cc} -O2 bench/loadgen.c, bench/c-echo-server.c + deps/enet/{enet_impl,socket_layer}.c (prepared header)`);
   run(cc, ['-O2', '-w', ...inc, '-c', path.join(ROOT, 'deps', 'enet', 'enet_impl.c'), '-o', path.join(OUT, 'enet_impl.o')]);
   run(cc, ['-O2', ...inc, '-c', path.join(ROOT, 'deps', 'enet', 'socket_layer.c'), '-o', path.join(OUT, 'socket_layer.o')]);
-  const objects = [path.join(OUT, 'enet_impl.o'), path.join(OUT, 'socket_layer.o')];
+  // The DTLS layer finds OpenSSL in its own process at run time: link the system's libssl (its runtime
+  // package, a dependency of the openssl CLI) so that the load generator's DTLS clients have one.
+  for (const name of ['dtls_layer', 'openssl_api']) {
+    run(cc, ['-O2', ...inc, '-c', path.join(ROOT, 'deps', 'enet', `${name}.c`), '-o', path.join(OUT, `${name}.o`)]);
+  }
+  const objects = ['enet_impl', 'socket_layer', 'dtls_layer', 'openssl_api'].map((name) => path.join(OUT, `${name}.o`));
+  const libs = ['-Wl,--no-as-needed', '-l:libssl.so.3', '-l:libcrypto.so.3', '-ldl', '-lpthread'];
   for (const name of ['loadgen', 'c-echo-server']) {
-    run(cc, ['-O2', '-Wall', ...inc, path.join(__dirname, `${name}.c`), ...objects, '-o', path.join(OUT, name)]);
+    run(cc, ['-O2', '-Wall', ...inc, path.join(__dirname, `${name}.c`), ...objects, ...libs, '-o', path.join(OUT, name)]);
+  }
+  // The DTLS server's certificate (made here, never committed).
+  const dtlsDir = path.join(OUT, 'dtls');
+  if (!fs.existsSync(path.join(dtlsDir, 'cert.pem'))) {
+    fs.mkdirSync(dtlsDir, { recursive: true });
+    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dtlsDir, 'key.pem'), '-out',
+      path.join(dtlsDir, 'cert.pem'), '-days', '3650', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   }
 }
 
@@ -151,7 +168,7 @@ const TPUT = ['rel64x10', 'unrel64x10', 'rel1024x10', 'unrel1024x10'];
 function sessionsFor(key, o) {
   const proto = SERVERS[key].proto;
   const reliable = proto !== 'udp';
-  const has = (g) => o.groups.includes(g);
+  const has = (g) => o.groups.includes(g) && (SERVERS[key].groups ?? GROUPS).includes(g);
   const sessions = [];
   for (const clients of o.clients) {
     const plan = [];
@@ -169,7 +186,7 @@ function sessionsFor(key, o) {
     sessions.push({ id: 'bcast', kind: 'bcast', clients: 1000, perHost: 1, first: [], plan: ['bcast'], settle: 0.2, connectTimeout: 15, serverArgs: ['--broadcast-hz', '60', '--broadcast-size', '200'] });
   }
   if (has('connect') && reliable) {
-    sessions.push({ id: 'connect', kind: 'connect', clients: o.connectClients, perHost: 1, first: [], plan: [], settle: 0.5, connectTimeout: 5 });
+    sessions.push({ id: 'connect', kind: 'connect', clients: o.connectClients, perHost: 1, first: [], plan: [], settle: 0.5, connectTimeout: SERVERS[key].connectTimeout ?? 5 });
   }
   if (has('steady') && o.steadyServers.includes(key) && reliable) {
     sessions.push({ id: 'steady', kind: 'steady', once: true, clients: 100, perHost: 10, first: [], plan: [], steady: o.steadySecs, sample: o.quick ? 3 : 5, steadyWorkload: 'mix64x10' });
@@ -384,6 +401,9 @@ function summarize(records) {
     bytesPerPeer: median(connects.map((c) => ((c.rss_after_kb - c.rss_before_kb) * 1024) / Math.max(1, c.connected))),
     rssBefore: median(connects.map((c) => c.rss_before_kb)),
     rssAfter: median(connects.map((c) => c.rss_after_kb)),
+    // Server CPU from the first CONNECT to 0.5 s after the last, per connected client: for DTLS, mostly
+    // the handshake (its inverse is the handshakes one core could do per second).
+    cpuPerConnectUs: median(connects.map((c) => (c.connected > 0 ? (c.server_cpu_s / c.connected) * 1e6 : NaN))),
   } : null;
   let steadySummary = null;
   if (steady.length >= 2) {
@@ -579,16 +599,16 @@ function report(o, results, meta) {
   if (keys.some((k) => S[k].storm)) {
     p(`## ${o.connectClients} clients connecting at once`);
     p();
-    p('| server | time until all connected (median, worst) | connected | server RSS before → after | memory per connected peer |');
-    p('|---|---|---|---|---|');
+    p('| server | time until all connected (median, worst) | connected | server CPU per connect (connects per CPU-second) | server RSS before → after | memory per connected peer |');
+    p('|---|---|---|---|---|---|');
     for (const k of keys) {
       const s = S[k].storm;
       if (!s) continue;
-      const ms = (x) => (Number.isFinite(x) ? `${fmt(x, 0)} ms` : 'not all within 5 s');
-      p(`| ${SERVERS[k].label} | ${ms(s.ms)}, ${ms(s.worstMs)} | ${s.connected} / ${s.clients} (fewest) | ${fmt(s.rssBefore / 1024, 1)} → ${fmt(s.rssAfter / 1024, 1)} MiB | ${fmt(s.bytesPerPeer / 1024, 1)} KiB |`);
+      const ms = (x) => (Number.isFinite(x) ? `${fmt(x, 0)} ms` : `not all within ${SERVERS[k].connectTimeout ?? 5} s`);
+      p(`| ${SERVERS[k].label} | ${ms(s.ms)}, ${ms(s.worstMs)} | ${s.connected} / ${s.clients} (fewest) | ${fmt(s.cpuPerConnectUs, 0)} µs (${fmtRate(1e6 / s.cpuPerConnectUs)}/s) | ${fmt(s.rssBefore / 1024, 1)} → ${fmt(s.rssAfter / 1024, 1)} MiB | ${fmt(s.bytesPerPeer / 1024, 1)} KiB |`);
     }
     p();
-    p('Each client is its own ENet host (own socket); all CONNECTs are queued, then flushed at once. Memory per peer = RSS growth (0.5 s after the last connect) / peers. The Godot 4 clients of the ENetMultiplayerPeer server request 255 channels, as Godot does; the plain ENet clients request 2.');
+    p('Each client is its own ENet host (own socket); all CONNECTs are queued, then flushed at once. Memory per peer = RSS growth (0.5 s after the last connect) / peers. Server CPU per connect = its CPU time from the first CONNECT to 0.5 s after the last, over the clients connected. The Godot 4 clients of the ENetMultiplayerPeer server request 255 channels, as Godot does; the plain ENet clients request 2. DTLS clients each complete a handshake first (cookie exchange, ECDHE, RSA 2048 signature); as in Godot, the server takes up at most 16 new addresses per burst of datagrams and the others retransmit their ClientHello after 1 s (then 2 s, 4 s, ...), which sets the time to connect them all.');
     p();
   }
 

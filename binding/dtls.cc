@@ -102,6 +102,7 @@ Napi::Value HostWrap::DtlsCounters(Napi::Env env) {
   result["handshakesFailed"] = static_cast<double>(stats->handshakesFailed);
   result["helloVerifyRequests"] = static_cast<double>(stats->helloVerifyRequests);
   result["handshakesRefused"] = static_cast<double>(stats->handshakesRefused);
+  result["handshakesDeferred"] = static_cast<double>(stats->handshakesDeferred);
   result["sessionsExpired"] = static_cast<double>(stats->sessionsExpired);
   result["sessionsClosed"] = static_cast<double>(stats->sessionsClosed);
   result["invalidDropped"] = static_cast<double>(stats->invalidDropped);

@@ -4,11 +4,12 @@
  *    datagram; each record received becomes one datagram for ENet. Nothing else is added on the wire.
  *  - The server answers every first ClientHello with a HelloVerifyRequest (a cookie: an HMAC of the
  *    client's address), statelessly (DTLSv1_listen); state exists only for addresses that echoed a valid
- *    cookie. Clients are told apart by address. As Godot's UDPServer queues at most 16 pending
- *    connections (new addresses) per poll of its socket, at most 16 datagrams from addresses without a
- *    session are taken up per receive burst (until the socket is found empty); the rest are dropped,
- *    and their senders retransmit. None while refusing new connections. At most ENet's peer count
- *    sessions exist (Godot's max_clients). A session no ENet peer claims within 8 s is dropped (Godot's
+ *    cookie. Clients are told apart by address. At most 16 handshakes start per receive round (Godot's
+ *    UDPServer takes up at most 16 pending connections per poll), which bounds the CPU one service call
+ *    spends on handshakes; where Godot drops the others, so that a reconnect storm waits for their
+ *    retransmissions (1 s, 2 s, 4 s, ...), up to 256 more cookie-bearing ClientHellos wait for the next
+ *    rounds. Nothing starts while refusing new connections, and at most ENet's peer count sessions exist
+ *    (Godot's max_clients). A session no ENet peer claims within 8 s is dropped (Godot's
  *    ENET_DTLS_TIMEOUT_MS); the end of its ENet connection closes it with close_notify.
  *  - A client that restarts from the same address and port gets a fresh handshake: a ClientHello with an
  *    empty cookie from an address that has a session goes to the stateless listener, and once the same
@@ -42,7 +43,9 @@
 #define RAW_CAPACITY 65536           /* any UDP datagram */
 #define PLAIN_CAPACITY (16384 + 256) /* the largest DTLS record's plaintext, and then some */
 #define SEND_CAPACITY ENET_PROTOCOL_MAXIMUM_MTU
-#define MAX_PENDING_CONNECTIONS 16   /* Godot's UDPServer max_pending_connections */
+#define STARTS_PER_ROUND 16          /* Godot's UDPServer max_pending_connections */
+#define WAITING_HELLOS 256           /* cookie-bearing ClientHellos kept for later rounds */
+#define WAITING_HELLO_SIZE 2048      /* larger ones are not kept (a ClientHello is a few hundred bytes) */
 #define UNCLAIMED_SESSION_MS 8000    /* Godot's ENET_DTLS_TIMEOUT_MS */
 #define HANDSHAKE_MTU 1400           /* handshake datagrams (flights are split to fit); records are not limited */
 #define CLIENT_QUEUE 16              /* ENet datagrams a client keeps while its handshake runs */
@@ -74,6 +77,12 @@ typedef struct Session {
     uint32_t timerAt;
 } Session;
 
+typedef struct WaitingHello {
+    ENetAddress from;
+    size_t length;
+    uint8_t data[WAITING_HELLO_SIZE];
+} WaitingHello;
+
 typedef struct QueuedDatagram {
     uint8_t *data;
     size_t length;
@@ -93,14 +102,16 @@ struct GodotENetDtls {
     const uint8_t *input;
     size_t inputLength;
     const Endpoint *inputFor;
-    Session *reading; /* its last datagram may hold more records */
+    Session *reading; /* its last datagram holds more records */
     uint32_t nextTimerCheck;
     /* Server */
     Session **buckets;
     size_t bucketMask;
     size_t maxSessions;
     int refusing;
-    unsigned newThisBurst; /* datagrams from addresses without a session taken up since the socket was empty */
+    unsigned startedThisRound; /* handshakes started since the socket was last found empty */
+    WaitingHello *waiting;     /* WAITING_HELLOS, a ring; allocated at the first use */
+    size_t waitingFirst, waitingCount;
     SSL *listener;
     Endpoint listenerEndpoint;
     BIO_ADDR *listenerPeer;
@@ -359,7 +370,7 @@ static int read_record(GodotENetDtls *dtls, Session *session, ENetAddress *addre
     ossl->ERR_clear_error();
     int length = ossl->SSL_read(session->ssl, dtls->plain, PLAIN_CAPACITY);
     if (length > 0) {
-        dtls->reading = session;
+        dtls->reading = ossl->SSL_has_pending(session->ssl) ? session : NULL; /* more records in this datagram */
         if (bufferCount < 1 || buffers[0].dataLength < (size_t) length) {
             dtls->stats.recordsDropped++; /* no ENet datagram is that long */
             return -2;
@@ -463,16 +474,36 @@ static int new_listener(GodotENetDtls *dtls) {
     return 0;
 }
 
-/* A ClientHello from `from` for the stateless listener (`replacing`: the address's current session).
- * Without a cookie it gets one; with a valid cookie it starts a session. */
-static int accept_hello(GodotENetDtls *dtls, Session *replacing, const ENetAddress *from, int cookieLength, size_t length) {
-    const GodotOpenSSL *ossl = dtls->ossl;
-    if (dtls->refusing || dtls->newThisBurst >= MAX_PENDING_CONNECTIONS ||
-        (cookieLength > 0 && replacing == NULL && dtls->stats.sessions >= dtls->maxSessions)) {
+/* Keeps a cookie-bearing ClientHello (in dtls->raw) for a later receive round: -2 either way. */
+static int wait_for_turn(GodotENetDtls *dtls, const ENetAddress *from, size_t length) {
+    int kept = 0;
+    if (dtls->waiting == NULL) dtls->waiting = malloc(WAITING_HELLOS * sizeof *dtls->waiting);
+    if (dtls->waiting != NULL && dtls->waitingCount < WAITING_HELLOS && length <= WAITING_HELLO_SIZE) {
+        kept = 1;
+        for (size_t i = 0; i < dtls->waitingCount && kept; i++) /* a retransmission: the first copy will do */
+            if (same_address(&dtls->waiting[(dtls->waitingFirst + i) % WAITING_HELLOS].from, from)) kept = 0;
+    }
+    if (!kept) {
         dtls->stats.handshakesRefused++;
         return -2;
     }
-    dtls->newThisBurst++;
+    WaitingHello *slot = &dtls->waiting[(dtls->waitingFirst + dtls->waitingCount++) % WAITING_HELLOS];
+    slot->from = *from;
+    slot->length = length;
+    memcpy(slot->data, dtls->raw, length);
+    dtls->stats.handshakesDeferred++;
+    return -2;
+}
+
+/* A ClientHello (in dtls->raw) from `from` for the stateless listener (`replacing`: the address's current
+ * session). Without a cookie it gets one; with a valid cookie it starts a session. */
+static int accept_hello(GodotENetDtls *dtls, Session *replacing, const ENetAddress *from, int cookieLength, size_t length) {
+    const GodotOpenSSL *ossl = dtls->ossl;
+    if (dtls->refusing || (cookieLength > 0 && replacing == NULL && dtls->stats.sessions >= dtls->maxSessions)) {
+        dtls->stats.handshakesRefused++;
+        return -2;
+    }
+    if (cookieLength > 0 && dtls->startedThisRound >= STARTS_PER_ROUND) return wait_for_turn(dtls, from, length);
     if (dtls->listener == NULL && new_listener(dtls) != 0) return -2;
     Endpoint *endpoint = &dtls->listenerEndpoint;
     endpoint->address = *from;
@@ -502,6 +533,7 @@ static int accept_hello(GodotENetDtls *dtls, Session *replacing, const ENetAddre
         ossl->SSL_free(ssl);
         return -2;
     }
+    dtls->startedThisRound++;
     handshake(dtls, session); /* answers the ClientHello with the server's flight */
     return -2;
 }
@@ -631,8 +663,18 @@ int godot_enet_dtls_receive(GodotENetDtls *dtls, ENetAddress *address, ENetBuffe
     raw.dataLength = RAW_CAPACITY;
     ENetAddress from;
     int length = godot_enet_socket_receive_plain(dtls->socket, &from, &raw, 1);
-    if (length == 0) dtls->newThisBurst = 0; /* the socket is empty: the next datagrams are a new burst */
-    if (length <= 0) return length;          /* 0: nothing more, -2: skipped by the socket layer, -1: fatal */
+    if (length == 0 && dtls->waitingCount > 0 && dtls->startedThisRound < STARTS_PER_ROUND) {
+        /* The socket is empty: the ClientHellos that wait have their turn. */
+        WaitingHello *next = &dtls->waiting[dtls->waitingFirst];
+        dtls->waitingFirst = (dtls->waitingFirst + 1) % WAITING_HELLOS;
+        dtls->waitingCount--;
+        from = next->from;
+        length = (int) next->length;
+        memcpy(dtls->raw, next->data, next->length);
+    } else if (length == 0) {
+        dtls->startedThisRound = 0; /* this receive round is over */
+    }
+    if (length <= 0) return length; /* 0: nothing more, -2: skipped by the socket layer, -1: fatal */
     int result = dtls->isServer ? server_datagram(dtls, &from, (size_t) length, address, buffers, bufferCount)
                                 : client_datagram(dtls, &from, (size_t) length, address, buffers, bufferCount);
     dtls->input = NULL;
@@ -824,6 +866,7 @@ void godot_enet_dtls_destroy(GodotENetDtls *dtls, int closeSessions) {
     if (dtls->bioMethod != NULL) ossl->BIO_meth_free(dtls->bioMethod);
     ossl->ERR_clear_error();
     free_queue(dtls);
+    free(dtls->waiting);
     free(dtls->serverName);
     free(dtls->verifyName);
     free(dtls->raw);

@@ -19,8 +19,9 @@ typedef struct GodotENetDtlsStats {
     uint64_t handshakesCompleted;
     uint64_t handshakesFailed;    /* rejected certificates, fatal alerts, handshakes given up */
     uint64_t helloVerifyRequests; /* cookies sent (server) */
-    uint64_t handshakesRefused;   /* ClientHellos dropped: refusing new connections, more than 16 new
-                                     addresses in one receive burst, or no room for another session */
+    uint64_t handshakesRefused;   /* ClientHellos dropped: refusing new connections, no room for another
+                                     session, or more waiting than the server keeps (256) */
+    uint64_t handshakesDeferred;  /* ClientHellos kept for a later receive round (16 handshakes start per round) */
     uint64_t sessionsExpired;     /* sessions no ENet peer claimed within 8 s, dropped (server) */
     uint64_t sessionsClosed;      /* ended by the remote (close_notify or a fatal alert) */
     uint64_t invalidDropped;      /* datagrams that are no DTLS for us: garbage, plain ENet, stray records,

@@ -99,6 +99,7 @@ typedef int (*SSL_verify_cb)(int preverify_ok, X509_STORE_CTX *x509_ctx);
     X(int, DTLSv1_listen, (SSL *ssl, BIO_ADDR *client))                                                   \
     X(int, SSL_do_handshake, (SSL *ssl))                                                                  \
     X(int, SSL_read, (SSL *ssl, void *buffer, int length))                                                \
+    X(int, SSL_has_pending, (const SSL *ssl))                                                             \
     X(int, SSL_write, (SSL *ssl, const void *buffer, int length))                                         \
     X(int, SSL_shutdown, (SSL *ssl))                                                                      \
     X(int, SSL_get_error, (const SSL *ssl, int result))                                                   \

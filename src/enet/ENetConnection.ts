@@ -512,9 +512,9 @@ export class ENetConnection implements PeerOwner {
   /**
    * Makes this host a DTLS server (Godot: right after createHostBound, or ENetMultiplayerPeer.createServer,
    * before any client connects): every ENet datagram then travels as one DTLS 1.2 record, and clients must
-   * complete a DTLS handshake (with a cookie exchange) first. As in Godot, at most 16 new clients are
-   * taken up per burst of datagrams (the rest retransmit), at most the peer count of sessions exist, and
-   * a session no ENet connection claims within 8 s is dropped.
+   * complete a DTLS handshake (with a cookie exchange) first. At most 16 handshakes start per receive
+   * round (Godot's 16 pending connections; more wait for the next rounds), at most the peer count of
+   * sessions exist, and a session no ENet connection claims within 8 s is dropped, as in Godot.
    * Returns ERR_UNAVAILABLE when the running Node has no OpenSSL 3, ERR_UNCONFIGURED without a host,
    * ERR_INVALID_PARAMETER unless `serverOptions` is TLSOptions.server(...) with a private key that
    * matches its certificate (Godot would accept a mismatch here and fail every handshake later), FAILED

@@ -86,9 +86,11 @@ export interface DtlsCounters {
   handshakesFailed: number;
   /** Cookies (HelloVerifyRequests) a server sent. */
   helloVerifyRequests: number;
-  /** ClientHellos a server dropped: refusing new connections, more than 16 new addresses in one receive
-   * burst (Godot's pending-connection limit), or no room for another session (the peer count). */
+  /** ClientHellos a server dropped: refusing new connections, no room for another session (the peer
+   * count), or more waiting for their turn than it keeps (256). */
   handshakesRefused: number;
+  /** ClientHellos a server kept for a later receive round: at most 16 handshakes start per round. */
+  handshakesDeferred: number;
   /** Server sessions no ENet peer claimed within 8 s, dropped (as Godot). */
   sessionsExpired: number;
   /** Sessions the remote ended (close_notify or a fatal alert). */
