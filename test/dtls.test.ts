@@ -43,6 +43,9 @@ import {
   withCookie,
 } from './helpers/dtls';
 import { REPO_ROOT } from './helpers/loopback';
+import * as scene from './helpers/scene';
+
+scene.closePeersAfterEach();
 
 const { OK, FAILED, ERR_UNAVAILABLE, ERR_UNCONFIGURED, ERR_INVALID_PARAMETER } = GodotError;
 const RELIABLE = ENetPacketPeer.FLAG_RELIABLE;
@@ -377,6 +380,23 @@ describe('our client and our server', () => {
     await pumpUntil(() => left.length === 1, () => server.poll(), DEADLINE_MS, 'peer_disconnected');
     // The end of the ENet connection closed its DTLS session.
     expect(server.host?.getCounters()?.dtls).toMatchObject({ sessions: 0, handshakesCompleted: 1 });
+  });
+
+  test('SceneMultiplayer on top: clients meet through the relay and send bytes, all over DTLS', async () => {
+    const server = scene.sceneServer();
+    expect(server.peer.host?.dtlsServerSetup(serverOptions(pki))).toBe(OK);
+    const clients = [scene.sceneClient(server.port), scene.sceneClient(server.port)];
+    for (const client of clients) expect(client.peer.host?.dtlsClientSetup('localhost', clientOptions(pki))).toBe(OK);
+    const [a, b] = clients;
+    await scene.pumpUntil([server, a, b], () => a.mp.getPeers().length === 2 && b.mp.getPeers().length === 2, 'everyone to meet');
+    const got: string[] = [];
+    b.mp.on('peer_packet', (id: number, data: Buffer) => got.push(`${id === a.mp.getUniqueId() ? 'a' : id}:${data.toString()}`));
+    server.mp.on('peer_packet', (id: number, data: Buffer) => got.push(`server<${id === a.mp.getUniqueId() ? 'a' : id}:${data.toString()}`));
+    expect(a.mp.sendBytes(Buffer.from('to b'), b.mp.getUniqueId())).toBe(OK);
+    expect(a.mp.sendBytes(Buffer.from('to server'), 1)).toBe(OK);
+    await scene.pumpUntil([server, a, b], () => got.length === 2, 'two packets');
+    expect(got.sort()).toEqual(['a:to b', 'server<a:to server']);
+    expect(server.peer.host?.getCounters()?.dtls).toMatchObject({ sessions: 2, handshakesCompleted: 2 });
   });
 
   test('the end of an ENet connection closes its session with close_notify; the client reports it once', async () => {
