@@ -7,8 +7,8 @@
  *    cookie. Clients are told apart by address. At most 16 handshakes start per receive round (Godot's
  *    UDPServer takes up at most 16 pending connections per poll), which bounds the CPU one service call
  *    spends on handshakes; where Godot drops the others, so that a reconnect storm waits for their
- *    retransmissions (1 s, 2 s, 4 s, ...), up to 256 more cookie-bearing ClientHellos wait for the next
- *    rounds. Nothing starts while refusing new connections, and at most ENet's peer count sessions exist
+ *    retransmissions (1 s, 2 s, 4 s, ...), more cookie-bearing ClientHellos (up to the peer count, at
+ *    least 256) wait for the next rounds. Nothing starts while refusing new connections, and at most ENet's peer count sessions exist
  *    (Godot's max_clients). A session no ENet peer claims within 8 s is dropped (Godot's
  *    ENET_DTLS_TIMEOUT_MS); the end of its ENet connection closes it with close_notify.
  *  - A client that restarts from the same address and port gets a fresh handshake: a ClientHello with an
@@ -44,7 +44,8 @@
 #define PLAIN_CAPACITY (16384 + 256) /* the largest DTLS record's plaintext, and then some */
 #define SEND_CAPACITY ENET_PROTOCOL_MAXIMUM_MTU
 #define STARTS_PER_ROUND 16          /* Godot's UDPServer max_pending_connections */
-#define WAITING_HELLOS 256           /* cookie-bearing ClientHellos kept for later rounds */
+#define MIN_WAITING_HELLOS 256       /* cookie-bearing ClientHellos kept for later rounds: this many, or
+                                        one per possible session if there are more */
 #define WAITING_HELLO_SIZE 2048      /* larger ones are not kept (a ClientHello is a few hundred bytes) */
 #define UNCLAIMED_SESSION_MS 8000    /* Godot's ENET_DTLS_TIMEOUT_MS */
 #define HANDSHAKE_MTU 1400           /* handshake datagrams (flights are split to fit); records are not limited */
@@ -80,7 +81,7 @@ typedef struct Session {
 typedef struct WaitingHello {
     ENetAddress from;
     size_t length;
-    uint8_t data[WAITING_HELLO_SIZE];
+    uint8_t data[]; /* length bytes */
 } WaitingHello;
 
 typedef struct QueuedDatagram {
@@ -110,8 +111,8 @@ struct GodotENetDtls {
     size_t maxSessions;
     int refusing;
     unsigned startedThisRound; /* handshakes started since the socket was last found empty */
-    WaitingHello *waiting;     /* WAITING_HELLOS, a ring; allocated at the first use */
-    size_t waitingFirst, waitingCount;
+    WaitingHello **waiting; /* a ring of waitingCapacity, allocated at the first use */
+    size_t waitingCapacity, waitingFirst, waitingCount;
     SSL *listener;
     Endpoint listenerEndpoint;
     BIO_ADDR *listenerPeer;
@@ -477,20 +478,21 @@ static int new_listener(GodotENetDtls *dtls) {
 /* Keeps a cookie-bearing ClientHello (in dtls->raw) for a later receive round: -2 either way. */
 static int wait_for_turn(GodotENetDtls *dtls, const ENetAddress *from, size_t length) {
     int kept = 0;
-    if (dtls->waiting == NULL) dtls->waiting = malloc(WAITING_HELLOS * sizeof *dtls->waiting);
-    if (dtls->waiting != NULL && dtls->waitingCount < WAITING_HELLOS && length <= WAITING_HELLO_SIZE) {
+    if (dtls->waiting == NULL) dtls->waiting = calloc(dtls->waitingCapacity, sizeof *dtls->waiting);
+    if (dtls->waiting != NULL && dtls->waitingCount < dtls->waitingCapacity && length <= WAITING_HELLO_SIZE) {
         kept = 1;
         for (size_t i = 0; i < dtls->waitingCount && kept; i++) /* a retransmission: the first copy will do */
-            if (same_address(&dtls->waiting[(dtls->waitingFirst + i) % WAITING_HELLOS].from, from)) kept = 0;
+            if (same_address(&dtls->waiting[(dtls->waitingFirst + i) % dtls->waitingCapacity]->from, from)) kept = 0;
     }
-    if (!kept) {
+    WaitingHello *hello = kept ? malloc(sizeof *hello + length) : NULL;
+    if (hello == NULL) {
         dtls->stats.handshakesRefused++;
         return -2;
     }
-    WaitingHello *slot = &dtls->waiting[(dtls->waitingFirst + dtls->waitingCount++) % WAITING_HELLOS];
-    slot->from = *from;
-    slot->length = length;
-    memcpy(slot->data, dtls->raw, length);
+    hello->from = *from;
+    hello->length = length;
+    memcpy(hello->data, dtls->raw, length);
+    dtls->waiting[(dtls->waitingFirst + dtls->waitingCount++) % dtls->waitingCapacity] = hello;
     dtls->stats.handshakesDeferred++;
     return -2;
 }
@@ -665,12 +667,13 @@ int godot_enet_dtls_receive(GodotENetDtls *dtls, ENetAddress *address, ENetBuffe
     int length = godot_enet_socket_receive_plain(dtls->socket, &from, &raw, 1);
     if (length == 0 && dtls->waitingCount > 0 && dtls->startedThisRound < STARTS_PER_ROUND) {
         /* The socket is empty: the ClientHellos that wait have their turn. */
-        WaitingHello *next = &dtls->waiting[dtls->waitingFirst];
-        dtls->waitingFirst = (dtls->waitingFirst + 1) % WAITING_HELLOS;
+        WaitingHello *next = dtls->waiting[dtls->waitingFirst];
+        dtls->waitingFirst = (dtls->waitingFirst + 1) % dtls->waitingCapacity;
         dtls->waitingCount--;
         from = next->from;
         length = (int) next->length;
         memcpy(dtls->raw, next->data, next->length);
+        free(next);
     } else if (length == 0) {
         dtls->startedThisRound = 0; /* this receive round is over */
     }
@@ -803,6 +806,7 @@ GodotENetDtls *godot_enet_dtls_server_create(ENetSocket socket, size_t maxSessio
         return NULL;
     }
     dtls->maxSessions = maxSessions;
+    dtls->waitingCapacity = maxSessions > MIN_WAITING_HELLOS ? maxSessions : MIN_WAITING_HELLOS;
     dtls->listenerEndpoint.dtls = dtls;
     ossl->SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* no client certificates, as Godot */
     ossl->SSL_CTX_set_cookie_generate_cb(ctx, cookie_generate);
@@ -866,6 +870,7 @@ void godot_enet_dtls_destroy(GodotENetDtls *dtls, int closeSessions) {
     if (dtls->bioMethod != NULL) ossl->BIO_meth_free(dtls->bioMethod);
     ossl->ERR_clear_error();
     free_queue(dtls);
+    for (size_t i = 0; i < dtls->waitingCount; i++) free(dtls->waiting[(dtls->waitingFirst + i) % dtls->waitingCapacity]);
     free(dtls->waiting);
     free(dtls->serverName);
     free(dtls->verifyName);

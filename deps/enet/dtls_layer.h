@@ -20,7 +20,7 @@ typedef struct GodotENetDtlsStats {
     uint64_t handshakesFailed;    /* rejected certificates, fatal alerts, handshakes given up */
     uint64_t helloVerifyRequests; /* cookies sent (server) */
     uint64_t handshakesRefused;   /* ClientHellos dropped: refusing new connections, no room for another
-                                     session, or more waiting than the server keeps (256) */
+                                     session, or more waiting than the server keeps (its peer count, at least 256) */
     uint64_t handshakesDeferred;  /* ClientHellos kept for a later receive round (16 handshakes start per round) */
     uint64_t sessionsExpired;     /* sessions no ENet peer claimed within 8 s, dropped (server) */
     uint64_t sessionsClosed;      /* ended by the remote (close_notify or a fatal alert) */

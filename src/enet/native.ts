@@ -87,7 +87,7 @@ export interface DtlsCounters {
   /** Cookies (HelloVerifyRequests) a server sent. */
   helloVerifyRequests: number;
   /** ClientHellos a server dropped: refusing new connections, no room for another session (the peer
-   * count), or more waiting for their turn than it keeps (256). */
+   * count), or more waiting for their turn than it keeps (the peer count, at least 256). */
   handshakesRefused: number;
   /** ClientHellos a server kept for a later receive round: at most 16 handshakes start per round. */
   handshakesDeferred: number;
