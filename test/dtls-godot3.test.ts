@@ -1,6 +1,6 @@
 /**
  * DTLS interop with a real Godot DTLS stack: Debian's godot3-server (Godot 3.2.3, mbedTLS 2.16) running
- * test/peers/godot3/dtls_tunnel.gd, whose DTLSServer / PacketPeerDTLS / UDPServer wrap a plain upstream
+ * test/peers/godot3/peer.gd as a DTLS tunnel, whose DTLSServer / PacketPeerDTLS / UDPServer wrap a plain upstream
  * ENet peer (python3-enet) exactly the way Godot 4's ENet does DTLS: one datagram, one record.
  *
  *   python3-enet client -> tunnel (Godot DTLS client) -> our DTLS server
@@ -9,40 +9,34 @@
  * A recording relay between the tunnel and us shows the wire. godot3's mbedTLS is older than Godot 4's,
  * so the checks are "DTLS 1.2 with an ECDHE AEAD suite", not one exact suite.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { ENetPacketPeer, GodotError, setErrorReporter } from '../src';
 import { RecordingHost } from './helpers/recording-host';
 import { PyPeer, PyReceiveEvent, b64, eventBytes, patternBytes, pumpUntil, sha256hex } from './helpers/py-peer';
-import { Godot3Peer, freeUdpPort } from './helpers/godot3-peer';
+import { Godot3Peer, UdpRelay, freeUdpPort } from './helpers/godot3-peer';
 import {
   CONTENT,
-  DtlsRelay,
   ECDHE_AEAD_SUITES,
   HANDSHAKE,
   Pki,
   clientOptions,
   handshakeType,
-  makePki,
+  usePki,
   parseRecords,
   serverHelloCipher,
   serverOptions,
 } from './helpers/dtls';
 
-const TUNNEL = path.resolve(__dirname, 'peers', 'godot3', 'dtls_tunnel.gd');
 const RELIABLE = ENetPacketPeer.FLAG_RELIABLE;
 const UNSEQUENCED = ENetPacketPeer.FLAG_UNSEQUENCED;
 const MIB = 1 << 20;
 const TIMEOUT_MS = 15000;
 
+const getPki = usePki();
 let pki: Pki;
-beforeAll(() => {
-  pki = makePki();
-});
-afterAll(() => {
-  fs.rmSync(pki.dir, { recursive: true, force: true });
+beforeEach(() => {
+  pki = getPki();
 });
 
 const reported: string[] = [];
@@ -54,7 +48,7 @@ afterEach(async () => {
 });
 
 async function startTunnel(args: string[]): Promise<Godot3Peer> {
-  const tunnel = Godot3Peer.startScript(TUNNEL, [...args, '--lifetime=60']);
+  const tunnel = Godot3Peer.startWith([...args, '--lifetime=60']);
   cleanups.push(() => tunnel.stop());
   const ready = await tunnel.waitEvent((e) => e.ev === 'ready', 'the tunnel to start', () => undefined);
   expect(ready.err).toBe(0);
@@ -74,7 +68,7 @@ function recordingHost(): RecordingHost {
 }
 
 /** The handshake as Godot does it, then one DTLS 1.2 application-data record per datagram. */
-function checkWire(relay: DtlsRelay, serverIsGodot: boolean): void {
+function checkWire(relay: UdpRelay, serverIsGodot: boolean): void {
   const parsed = relay.datagrams.map((d) => ({ dir: d.dir, size: d.bytes.length, records: parseRecords(d.bytes) }));
   const fromServer = parsed.filter((d) => d.dir === 'fromServer');
   // The server answers the first ClientHello with a cookie, whoever the server is.
@@ -97,10 +91,10 @@ describe('python3-enet client -> Godot DTLS client (tunnel) -> our DTLS server',
     const server = recordingHost();
     expect(server.conn.createHostBound('127.0.0.1', 0, 8)).toBe(GodotError.OK);
     expect(server.conn.dtlsServerSetup(serverOptions(pki))).toBe(GodotError.OK);
-    const relay = await DtlsRelay.start(server.conn.getLocalPort());
+    const relay = await UdpRelay.start(server.conn.getLocalPort());
     cleanups.push(() => relay.close());
     const localPort = await freeUdpPort();
-    const tunnel = await startTunnel(['--mode=initiator', `--local-port=${localPort}`, `--dtls-port=${relay.port}`,
+    const tunnel = await startTunnel(['--role=dtls-initiator', `--local-port=${localPort}`, `--dtls-port=${relay.port}`,
       '--hostname=localhost', `--ca=${pki.files.ca}`]);
     const py = await startPython();
     await py.request({ op: 'host', peers: 1 });
@@ -144,9 +138,9 @@ describe('our DTLS client -> Godot DTLS server (tunnel) -> python3-enet server',
     const py = await startPython();
     const { port: enetPort } = await py.request({ op: 'host', bind: '127.0.0.1', port: 0, peers: 4 });
     const dtlsPort = await freeUdpPort();
-    const tunnel = await startTunnel(['--mode=terminator', `--dtls-port=${dtlsPort}`, `--enet-port=${enetPort}`,
+    const tunnel = await startTunnel(['--role=dtls-terminator', `--dtls-port=${dtlsPort}`, `--enet-port=${enetPort}`,
       `--key=${pki.files.serverKey}`, `--cert=${pki.files.bigChain}`]);
-    const relay = await DtlsRelay.start(dtlsPort);
+    const relay = await UdpRelay.start(dtlsPort);
     cleanups.push(() => relay.close());
     const client = recordingHost();
     expect(client.conn.createHost(1)).toBe(GodotError.OK);
@@ -187,7 +181,7 @@ describe('our DTLS client -> Godot DTLS server (tunnel) -> python3-enet server',
     const py = await startPython();
     const { port: enetPort } = await py.request({ op: 'host', bind: '127.0.0.1', port: 0, peers: 4 });
     const dtlsPort = await freeUdpPort();
-    await startTunnel(['--mode=terminator', `--dtls-port=${dtlsPort}`, `--enet-port=${enetPort}`,
+    await startTunnel(['--role=dtls-terminator', `--dtls-port=${dtlsPort}`, `--enet-port=${enetPort}`,
       `--key=${pki.files.serverKey}`, `--cert=${pki.files.serverCert}`]);
     const client = recordingHost();
     expect(client.conn.createHost(1)).toBe(GodotError.OK);

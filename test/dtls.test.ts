@@ -4,7 +4,7 @@
  * the addon), certificate verification, and hostile traffic. Interop with a real Godot DTLS stack is in
  * dtls-godot3.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
@@ -26,7 +26,6 @@ import { RecordingHost } from './helpers/recording-host';
 import { pumpUntil } from './helpers/py-peer';
 import {
   CONTENT,
-  DtlsRelay,
   ECDHE_AEAD_SUITES,
   HANDSHAKE,
   Pki,
@@ -36,13 +35,14 @@ import {
   handshakeType,
   helloVerifyCookie,
   key,
-  makePki,
+  usePki,
   parseRecords,
   serverHelloCipher,
   serverOptions,
   withCookie,
 } from './helpers/dtls';
 import { REPO_ROOT } from './helpers/loopback';
+import { UdpRelay } from './helpers/godot3-peer';
 import * as scene from './helpers/scene';
 
 scene.closePeersAfterEach();
@@ -52,12 +52,10 @@ const RELIABLE = ENetPacketPeer.FLAG_RELIABLE;
 const UNSEQUENCED = ENetPacketPeer.FLAG_UNSEQUENCED;
 const DEADLINE_MS = 5000;
 
+const getPki = usePki();
 let pki: Pki;
-beforeAll(() => {
-  pki = makePki();
-});
-afterAll(() => {
-  fs.rmSync(pki.dir, { recursive: true, force: true });
+beforeEach(() => {
+  pki = getPki();
 });
 
 let reported: string[] = [];
@@ -122,7 +120,7 @@ function sha(data: Uint8Array): string {
 }
 
 /** Every datagram after the handshake is exactly one DTLS 1.2 application-data record of epoch 1. */
-function expectOneRecordPerDatagram(relay: DtlsRelay): number {
+function expectOneRecordPerDatagram(relay: UdpRelay): number {
   let checked = 0;
   let handshakeOver = false;
   for (const { bytes } of relay.datagrams) {
@@ -292,7 +290,7 @@ describe("setup: Godot's error returns", () => {
 describe('our client and our server', () => {
   test('connect after a cookie exchange; ECDHE+AEAD; every later datagram is one DTLS 1.2 record; 1 MiB each way', async () => {
     const server = dtlsServer();
-    const relay = track(await DtlsRelay.start(server.conn.getLocalPort()));
+    const relay = track(await UdpRelay.start(server.conn.getLocalPort()));
     const client = dtlsClient(relay.port);
     const serverPeer = await connect(server, client);
 
@@ -325,7 +323,7 @@ describe('our client and our server', () => {
   ])('compression mode %i inside DTLS', async (mode) => {
     const server = dtlsServer();
     server.conn.compress(mode);
-    const relay = track(await DtlsRelay.start(server.conn.getLocalPort()));
+    const relay = track(await UdpRelay.start(server.conn.getLocalPort()));
     const client = dtlsClient(relay.port);
     client.host.conn.compress(mode);
     const serverPeer = await connect(server, client);
@@ -522,7 +520,7 @@ describe('hostile traffic', () => {
 
   test('garbage and mangled handshake datagrams are dropped and counted; sessions and the server go on (fuzzed)', async () => {
     const server = dtlsServer();
-    const relay = track(await DtlsRelay.start(server.conn.getLocalPort()));
+    const relay = track(await UdpRelay.start(server.conn.getLocalPort()));
     const first = dtlsClient(relay.port);
     const firstPeer = await connect(server, first);
     first.peer.send(0, Buffer.from('a record to mangle'), RELIABLE);
@@ -562,7 +560,7 @@ describe('hostile traffic', () => {
 
   test('a client answered with mangled server flights survives, counts them, and fails cleanly (fuzzed)', async () => {
     const server = dtlsServer();
-    const relay = track(await DtlsRelay.start(server.conn.getLocalPort()));
+    const relay = track(await UdpRelay.start(server.conn.getLocalPort()));
     await connect(server, dtlsClient(relay.port));
     const flights = relay.datagrams.filter((d) => d.dir === 'fromServer').slice(0, 3).map((d) => d.bytes);
     const evil = track(await RawSocket.open());
@@ -630,7 +628,7 @@ describe('hostile traffic', () => {
 
   test('a client that restarts from the same address and port gets a fresh handshake, not a stall', async () => {
     const server = dtlsServer();
-    const relay = track(await DtlsRelay.start(server.conn.getLocalPort()));
+    const relay = track(await UdpRelay.start(server.conn.getLocalPort()));
     const before = dtlsClient(relay.port);
     const oldPeer = await connect(server, before);
     // The new client's host exists before the old one goes: ENet seeds its connect ids with the host's

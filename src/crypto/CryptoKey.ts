@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
 import { GodotError, reportError } from '../core/errors';
 import { checkBool, checkString } from '../core/validate';
+import { readFileOrReport, writeFileOrReport } from './files';
 
 /**
  * Godot's CryptoKey: a private key (with its public half), or only a public key. TLSOptions.server
@@ -17,13 +17,8 @@ export class CryptoKey {
   load(path: string, publicOnly = false): GodotError {
     checkString('CryptoKey.load', 'path', path);
     checkBool('CryptoKey.load', 'publicOnly', publicOnly);
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(path);
-    } catch (cause) {
-      reportError(`CryptoKey.load: cannot open "${path}": ${(cause as Error).message}`);
-      return GodotError.ERR_INVALID_PARAMETER;
-    }
+    const bytes = readFileOrReport('CryptoKey.load', path);
+    if (bytes === null) return GodotError.ERR_INVALID_PARAMETER;
     return this.#take('load', parseKey(bytes, publicOnly), publicOnly);
   }
 
@@ -39,14 +34,7 @@ export class CryptoKey {
     checkString('CryptoKey.save', 'path', path);
     checkBool('CryptoKey.save', 'publicOnly', publicOnly);
     const pem = this.saveToString(publicOnly);
-    if (pem === '') return GodotError.FAILED;
-    try {
-      fs.writeFileSync(path, pem, { mode: publicOnly ? 0o644 : 0o600 });
-    } catch (cause) {
-      reportError(`CryptoKey.save: cannot write "${path}": ${(cause as Error).message}`);
-      return GodotError.ERR_INVALID_PARAMETER;
-    }
-    return GodotError.OK;
+    return pem === '' ? GodotError.FAILED : writeFileOrReport('CryptoKey.save', path, pem, publicOnly ? 0o644 : 0o600);
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
 import { GodotError, reportError } from '../core/errors';
 import { checkString } from '../core/validate';
+import { readFileOrReport, writeFileOrReport } from './files';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
 
@@ -19,13 +19,8 @@ export class X509Certificate {
    */
   load(path: string): GodotError {
     checkString('X509Certificate.load', 'path', path);
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(path);
-    } catch (cause) {
-      reportError(`X509Certificate.load: cannot open "${path}": ${(cause as Error).message}`);
-      return GodotError.ERR_INVALID_PARAMETER;
-    }
+    const bytes = readFileOrReport('X509Certificate.load', path);
+    if (bytes === null) return GodotError.ERR_INVALID_PARAMETER;
     const text = bytes.toString('latin1');
     return this.#take('load', text.includes('-----BEGIN') ? parsePem(text) : parseDer(bytes));
   }
@@ -40,14 +35,7 @@ export class X509Certificate {
   save(path: string): GodotError {
     checkString('X509Certificate.save', 'path', path);
     const pem = this.saveToString();
-    if (pem === '') return GodotError.FAILED;
-    try {
-      fs.writeFileSync(path, pem);
-    } catch (cause) {
-      reportError(`X509Certificate.save: cannot write "${path}": ${(cause as Error).message}`);
-      return GodotError.ERR_INVALID_PARAMETER;
-    }
-    return GodotError.OK;
+    return pem === '' ? GodotError.FAILED : writeFileOrReport('X509Certificate.save', path, pem);
   }
 
   /** The certificate(s) as PEM, own first; "" (and an error) if nothing is loaded. */

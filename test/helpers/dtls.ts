@@ -1,13 +1,15 @@
 /**
  * What the DTLS tests need: certificates made on the spot with the openssl CLI (no private key is
- * committed), a recording UDP relay that can also cut the line, a reader of DTLS records written in the
- * test from RFC 6347 (independent of the addon), and a ClientHello editor for the handshake floods.
+ * committed), a reader of DTLS records written in the test from RFC 6347 (independent of the addon), a
+ * ClientHello editor for the handshake floods, and raw UDP sockets. The recording relay is godot3-peer's
+ * UdpRelay.
  */
 import { execFileSync } from 'child_process';
 import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { afterAll, beforeAll } from '@jest/globals';
 import { CryptoKey, TLSOptions, X509Certificate } from '../../src';
 
 // ------------------------------------------------------------------------------------------------
@@ -96,6 +98,21 @@ export function makePki(): Pki {
       serverCert: path.join(dir, 'server.pem'),
       bigChain: path.join(dir, 'big-chain.pem'),
     },
+  };
+}
+
+/** The test PKI of the calling test file: made before its tests, removed after them. */
+export function usePki(): () => Pki {
+  let pki: Pki | null = null;
+  beforeAll(() => {
+    pki = makePki();
+  });
+  afterAll(() => {
+    if (pki !== null) fs.rmSync(pki.dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (pki === null) throw new Error('the test PKI is made in beforeAll');
+    return pki;
   };
 }
 
@@ -200,54 +217,6 @@ export function withCookie(clientHello: Buffer, cookie: Buffer): Buffer {
   recordHeader.writeUIntBE(1, 5, 6); // sequence number
   recordHeader.writeUInt16BE(12 + newBody.length, 11);
   return Buffer.concat([recordHeader, newHeader, newBody]);
-}
-
-// ------------------------------------------------------------------------------------------------
-// A UDP relay on 127.0.0.1 that records both directions, follows whichever client spoke last, and can
-// cut the line (everything dropped) to play a crash or a lost close_notify.
-
-export interface RelayedDatagram {
-  dir: 'fromClient' | 'fromServer';
-  bytes: Buffer;
-}
-
-export class DtlsRelay {
-  readonly datagrams: RelayedDatagram[] = [];
-  cut = false;
-  private client: { address: string; port: number } | null = null;
-
-  private constructor(private readonly socket: dgram.Socket, private readonly targetPort: number) {
-    socket.on('message', (message, from) => {
-      if (this.cut) return;
-      if (from.port === this.targetPort && from.address === '127.0.0.1') {
-        this.datagrams.push({ dir: 'fromServer', bytes: Buffer.from(message) });
-        if (this.client !== null) socket.send(message, this.client.port, this.client.address);
-      } else {
-        this.client = { address: from.address, port: from.port };
-        this.datagrams.push({ dir: 'fromClient', bytes: Buffer.from(message) });
-        socket.send(message, this.targetPort, '127.0.0.1');
-      }
-    });
-  }
-
-  static async start(targetPort: number): Promise<DtlsRelay> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    return new DtlsRelay(socket, targetPort);
-  }
-
-  get port(): number {
-    return this.socket.address().port;
-  }
-
-  /** Sends `bytes` to the server as if the client had (from the relay's address), unrecorded. */
-  inject(bytes: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(bytes, this.targetPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => resolve()));
-  }
 }
 
 // ------------------------------------------------------------------------------------------------
