@@ -9,7 +9,7 @@
  * A recording relay between the tunnel and us shows the wire. godot3's mbedTLS is older than Godot 4's,
  * so the checks are "DTLS 1.2 with an ECDHE AEAD suite", not one exact suite.
  */
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'crypto';
 import { ENetPacketPeer, GodotError, setErrorReporter } from '../src';
 import { RecordingHost } from './helpers/recording-host';
@@ -19,7 +19,6 @@ import {
   CONTENT,
   ECDHE_AEAD_SUITES,
   HANDSHAKE,
-  Pki,
   clientOptions,
   handshakeType,
   usePki,
@@ -33,11 +32,7 @@ const UNSEQUENCED = ENetPacketPeer.FLAG_UNSEQUENCED;
 const MIB = 1 << 20;
 const TIMEOUT_MS = 15000;
 
-const getPki = usePki();
-let pki: Pki;
-beforeEach(() => {
-  pki = getPki();
-});
+const pki = usePki();
 
 const reported: string[] = [];
 setErrorReporter((message) => reported.push(message));

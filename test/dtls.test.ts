@@ -4,7 +4,7 @@
  * the addon), certificate verification, and hostile traffic. Interop with a real Godot DTLS stack is in
  * dtls-godot3.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
@@ -28,7 +28,6 @@ import {
   CONTENT,
   ECDHE_AEAD_SUITES,
   HANDSHAKE,
-  Pki,
   RawSocket,
   certificate,
   clientOptions,
@@ -52,11 +51,7 @@ const RELIABLE = ENetPacketPeer.FLAG_RELIABLE;
 const UNSEQUENCED = ENetPacketPeer.FLAG_UNSEQUENCED;
 const DEADLINE_MS = 5000;
 
-const getPki = usePki();
-let pki: Pki;
-beforeEach(() => {
-  pki = getPki();
-});
+const pki = usePki();
 
 let reported: string[] = [];
 setErrorReporter((message) => reported.push(message));

@@ -101,19 +101,16 @@ export function makePki(): Pki {
   };
 }
 
-/** The test PKI of the calling test file: made before its tests, removed after them. */
-export function usePki(): () => Pki {
-  let pki: Pki | null = null;
+/** The test PKI of the calling test file: filled in before its tests, removed after them. */
+export function usePki(): Pki {
+  const pki = {} as Pki;
   beforeAll(() => {
-    pki = makePki();
+    Object.assign(pki, makePki());
   });
   afterAll(() => {
-    if (pki !== null) fs.rmSync(pki.dir, { recursive: true, force: true });
+    if (pki.dir !== undefined) fs.rmSync(pki.dir, { recursive: true, force: true });
   });
-  return () => {
-    if (pki === null) throw new Error('the test PKI is made in beforeAll');
-    return pki;
-  };
+  return pki;
 }
 
 export function certificate(pem: string): X509Certificate {
