@@ -21,6 +21,7 @@ import {
   RPC_NAME_ID_U16,
   RPC_NODE_ID_SHIFT,
   cstring,
+  pathForMessage,
   readCString,
 } from './protocol';
 import { RPCMode, RpcMethod } from './rpc-config';
@@ -98,7 +99,7 @@ export class SceneRPC {
       if (end >= packet.length || end < headerEnd) return host.drop('malformed', `RPC from ${from}: inline path outside the packet`);
       const path = readCString(packet, end);
       node = host.findNode(path);
-      if (node === undefined) return host.drop('unknownPath', `RPC from ${from} for node "${path}", which is not registered here`);
+      if (node === undefined) return host.drop('unknownPath', `RPC from ${from} for node "${pathForMessage(path)}", which is not registered here`);
     } else {
       node = host.cache.receivedNode(from, nodeId);
       if (node === undefined) return host.drop('unknownCacheId', `ID ${nodeId} not found in cache of peer ${from}`);
