@@ -99,3 +99,5 @@ export const EVENT_FIELDS = native.constants.EVENT_FIELDS;
 export const EVENT_DISCONNECT_TIMEOUT = native.constants.EVENT_DISCONNECT_TIMEOUT;
 export const STALE_PEER = native.constants.STALE_PEER;
 export const BAD_CHANNEL = native.constants.BAD_CHANNEL;
+/** The longest packet ENet carries (every host's maximumPacketSize: 32 MiB); it refuses anything longer. */
+export const ENET_MAX_PACKET_SIZE = native.constants.HOST_DEFAULT_MAXIMUM_PACKET_SIZE;
