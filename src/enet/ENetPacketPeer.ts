@@ -249,7 +249,7 @@ export class ENetPacketPeer extends PacketPeer {
       reportError(`ENetPacketPeer.send: invalid channel ${channel} or flags ${flags}`);
       return GodotError.ERR_INVALID_PARAMETER;
     }
-    if (packetTooLarge('ENetPacketPeer.send', packet.length)) return GodotError.ERR_INVALID_PARAMETER;
+    if (packetTooLarge('ENetPacketPeer.send', packet.length)) return GodotError.FAILED; // Godot's code for it
     if (!this.hasRoomFor(packet.length)) return GodotError.ERR_BUSY;
     const result = host.peerSend(this.#slot, this.#gen, channel, packet, flags);
     if (result === 0) return GodotError.OK;
@@ -386,7 +386,7 @@ export class ENetPacketPeer extends PacketPeer {
   protected writePacket(data: Uint8Array): GodotError {
     const host = this.#host('putPacket');
     if (host === null) return GodotError.ERR_UNCONFIGURED;
-    if (packetTooLarge('ENetPacketPeer.putPacket', data.length)) return GodotError.ERR_INVALID_PARAMETER;
+    if (packetTooLarge('ENetPacketPeer.putPacket', data.length)) return GodotError.FAILED;
     return host.peerSend(this.#slot, this.#gen, 0, data, FLAG_RELIABLE) === 0 ? GodotError.OK : GodotError.FAILED;
   }
 }
