@@ -8,15 +8,50 @@
 // Real Godot 4 clients can join too: ENetMultiplayerPeer.create_client("<this host>", 7777).
 // The game logic is the usual relay: every client sends its state 20 times a second (unreliable),
 // and the server forwards it to every other client.
+const { parseArgs } = require('util');
 const { ENetMultiplayerPeer, MultiplayerPeer, PeerStatistic } = require('..');
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+const USAGE = `usage: node examples/dedicated-server.js [--port N] [--clients N] [--seconds N]
+  --port N      UDP port to listen on (default 7777)
+  --clients N   simulated clients started in this process (default 8; 0 for none)
+  --seconds N   stop after N seconds (default 0: run until Ctrl-C)
+  -h, --help    this text`;
+
+// --name=value or --name value; a bad value ends the program with one line, not a stack trace.
+function options() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string', default: '7777' },
+        clients: { type: 'string', default: '8' },
+        seconds: { type: 'string', default: '0' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    fail(error.message.split('\n')[0]);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const whole = (name, min, max) => {
+    const value = Number(values[name]);
+    if (values[name].trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+      fail(`--${name} must be a whole number in ${min}..${max}, got "${values[name]}"`);
+    }
+    return value;
+  };
+  return { port: whole('port', 1, 65535), clients: whole('clients', 0, 4000), seconds: whole('seconds', 0, 2 ** 31 / 1000) };
 }
-const port = option('port', 7777);
-const clientCount = option('clients', 8);
-const seconds = option('seconds', 0); // 0 = until Ctrl-C
+
+function fail(message) {
+  console.error(`dedicated-server: ${message} (see --help)`);
+  process.exit(2);
+}
+
+const { port, clients: clientCount, seconds } = options(); // seconds 0 = until Ctrl-C
 const STATE_HZ = 20;
 const STATE_BYTES = 64;
 
