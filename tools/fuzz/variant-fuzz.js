@@ -24,7 +24,7 @@
  *    (or, where only NaN payload bits differ, to bytes that decode to the same value).
  *
  * Usage: node tools/fuzz/variant-fuzz.js [--seconds N] [--seeds DIR] [--corpus DIR] [--crashes DIR]
- *          [--json FILE] [--max-len N] [--time-limit MS] [--make-seeds DIR] [--replay FILE...]
+ *          [--json FILE] [--max-len N] [--time-limit MS] [--make-seeds DIR] [--replay FILE]...
  * Needs the compiled TypeScript (npx tsc -p tsconfig.json): it loads dist/variant/marshalls.js.
  * Exit status 1 if any check failed; each failing input is saved in --crashes with a .txt beside it.
  */
@@ -33,29 +33,26 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { isDeepStrictEqual } = require('util');
+const { parseCli, integer, number } = require('../cli');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
 
-function parseArgs(argv) {
-  const o = { seconds: 60, seeds: path.join(__dirname, 'corpus', 'variant'), corpus: null, crashes: null, json: null,
-    maxLen: 8192, timeLimit: 200, makeSeeds: null, replay: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => argv[++i];
-    if (a === '--seconds') o.seconds = Number(next());
-    else if (a === '--seeds') o.seeds = next();
-    else if (a === '--corpus') o.corpus = next();
-    else if (a === '--crashes') o.crashes = next();
-    else if (a === '--json') o.json = next();
-    else if (a === '--max-len') o.maxLen = Number(next());
-    else if (a === '--time-limit') o.timeLimit = Number(next());
-    else if (a === '--make-seeds') o.makeSeeds = next();
-    else if (a === '--replay') { while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o.replay.push(next()); }
-    else { console.error(`variant-fuzz: unknown argument ${a}`); process.exit(2); }
-  }
-  return o;
+function parseArguments(argv) {
+  const o = parseCli('node tools/fuzz/variant-fuzz.js', 'Coverage-guided fuzzing of decodeVariant (needs the compiled TypeScript in dist/).', {
+    seconds: { value: 'N', help: 'how long to fuzz', default: 60, parse: number(0) },
+    seeds: { value: 'DIR', help: 'seed inputs', default: path.join(__dirname, 'corpus', 'variant') },
+    corpus: { value: 'DIR', help: 'where inputs that add coverage are kept' },
+    crashes: { value: 'DIR', help: 'where failing inputs are saved' },
+    json: { value: 'FILE', help: 'a JSON summary of the run' },
+    'max-len': { value: 'N', help: 'longest input', default: 8192, parse: integer(1) },
+    'time-limit': { value: 'MS', help: 'longest a decode may take', default: 200, parse: integer(1) },
+    'make-seeds': { value: 'DIR', help: 'only write the seed inputs into DIR' },
+    replay: { value: 'FILE', multiple: true, help: 'only run these inputs (repeatable)' },
+  }, argv);
+  return { seconds: o.seconds, seeds: o.seeds, corpus: o.corpus ?? null, crashes: o.crashes ?? null, json: o.json ?? null,
+    maxLen: o['max-len'], timeLimit: o['time-limit'], makeSeeds: o['make-seeds'] ?? null, replay: o.replay ?? [] };
 }
 
 function loadVariant() {
@@ -390,7 +387,7 @@ function worker() {
 // The main thread: starts the worker, watches it for hangs, writes the results.
 
 function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseArguments(process.argv.slice(2));
   if (opts.makeSeeds) {
     const n = makeSeeds(opts.makeSeeds);
     console.log(`variant-fuzz: wrote ${n} seeds to ${opts.makeSeeds}`);
