@@ -85,8 +85,9 @@ function loadBinding(): NativeBinding {
     return load(root) as NativeBinding;
   } catch (cause) {
     throw new Error(
-      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}). ` +
-        `Build it from source with "npm rebuild godot-enet" (needs cmake and a C/C++ compiler).`,
+      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}): no prebuilt ` +
+        `binary in the package fits, and none was built from source. Install CMake and a C/C++ compiler, then run ` +
+        `"npm rebuild godot-enet" (see the README's Install section).`,
       { cause },
     );
   }
