@@ -87,13 +87,12 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   readonly #netIds = new WeakMap<ENetPacketPeer, number>();
   readonly #incoming = new Queue<StoredPacket>();
   readonly #godotCreateServerBug: boolean;
-  readonly #autoPollMs: number;
   readonly #flushPerPut: boolean;
   #flushScheduled = false;
   #localEndsSeen = 0;
-  readonly #wake = () => {
-    if (this.#isActive()) this.poll();
-  };
+  // What the event loop calls when a host wakes (autoPoll's own poll, or whoever called watch()).
+  #driver: (() => void) | null = null;
+  #driverMs = 0;
 
   constructor(options: ENetMultiplayerPeerOptions = {}) {
     super();
@@ -107,13 +106,20 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
     this.#godotCreateServerBug = checkBool('ENetMultiplayerPeer', 'godotCreateServerBug', options.godotCreateServerBug ?? true);
     const autoPoll = options.autoPoll ?? false;
+    let autoPollMs: number;
     if (typeof autoPoll === 'boolean') {
-      this.#autoPollMs = autoPoll ? 10 : 0;
+      autoPollMs = autoPoll ? 10 : 0;
     } else {
-      this.#autoPollMs = checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
+      autoPollMs = checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
       if (autoPoll < 1 || autoPoll > 0x7fffffff) {
         throw new RangeError(`ENetMultiplayerPeer: autoPoll must be true, false or an interval of 1 ms or more, got ${autoPoll}`);
       }
+    }
+    if (autoPollMs > 0) {
+      this.#driver = () => {
+        if (this.#isActive()) this.poll();
+      };
+      this.#driverMs = autoPollMs;
     }
     const flush = options.flush ?? 'put';
     if (flush !== 'put' && flush !== 'tick') throw new TypeError(`ENetMultiplayerPeer: flush must be 'put' or 'tick'`);
@@ -211,7 +217,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
     this.#hosts.set(peerId, host);
     this.#peers.set(peerId, peers[0]);
-    if (this.#autoPollMs > 0) host.watch(this.#wake, this.#autoPollMs);
+    if (this.#driver !== null) host.watch(this.#driver, this.#driverMs);
     this.emit('peer_connected', peerId);
     return GodotError.OK;
   }
@@ -633,9 +639,30 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.#mode = mode;
     this.#uniqueId = id;
     this.#status = status;
-    if (this.#autoPollMs === 0) return;
-    this.#hosts.get(0)?.watch(this.#wake, this.#autoPollMs);
-    setImmediate(this.#wake); // a client's CONNECT goes out now rather than at the first timer tick
+    const driver = this.#driver;
+    if (driver === null) return;
+    this.#hosts.get(0)?.watch(driver, this.#driverMs);
+    setImmediate(driver); // a client's CONNECT goes out now rather than at the first timer tick
+  }
+
+  /**
+   * Node extra: the event loop calls `wake` whenever a datagram arrives on one of the peer's hosts and
+   * otherwise every `intervalMs` (ENet's timers), instead of autoPoll's own poll() — this is how a
+   * SceneMultiplayer with autoPoll drives the peer. Lasts across close() and create*(), like autoPoll.
+   */
+  watch(wake: () => void, intervalMs = 10): void {
+    if (typeof wake !== 'function') throw new TypeError('ENetMultiplayerPeer.watch: wake must be a function');
+    checkInt('ENetMultiplayerPeer.watch', 'intervalMs', intervalMs);
+    if (intervalMs < 1) throw new RangeError('ENetMultiplayerPeer.watch: intervalMs must be at least 1');
+    this.#driver = wake;
+    this.#driverMs = intervalMs;
+    for (const host of this.#hosts.values()) host.watch(wake, intervalMs);
+  }
+
+  /** Node extra: stops watch() (and autoPoll); poll() must then be called by hand. */
+  unwatch(): void {
+    this.#driver = null;
+    for (const host of this.#hosts.values()) host.unwatch();
   }
 }
 

@@ -134,7 +134,8 @@ function fail(code: GodotError): never {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-class Writer {
+/** A growable little-endian byte writer; exported for the encoders built on this one (compressed Variants). */
+export class VariantWriter {
   private buf = Buffer.alloc(64);
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private pos = 0;
@@ -182,19 +183,45 @@ class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  /** Zero bytes up to the next multiple of 4 (the buffer is zero-filled, so just advance). */
-  pad4(): void {
-    const pad = (4 - (this.pos & 3)) & 3;
+  /**
+   * Zero bytes after a field of `length` bytes, up to a multiple of 4 — of the field, not of the
+   * buffer: a Variant may start anywhere (inside a SceneMultiplayer packet, say). Written, since a
+   * reused writer holds old bytes.
+   */
+  pad4(length: number): void {
+    const pad = (4 - (length & 3)) & 3;
     this.reserve(pad);
+    this.buf.fill(0, this.pos, this.pos + pad);
     this.pos += pad;
   }
+  u8(v: number): void {
+    this.reserve(1);
+    this.buf[this.pos++] = v & 0xff;
+  }
+  u16(v: number): void {
+    this.reserve(2);
+    this.view.setUint16(this.pos, v & 0xffff, true);
+    this.pos += 2;
+  }
+  /** Overwrites a uint32 already written at `at`. */
+  u32At(at: number, v: number): void {
+    this.view.setUint32(at, v >>> 0, true);
+  }
+  get length(): number {
+    return this.pos;
+  }
+  /** Forgets everything after `length` bytes (to undo a failed write, or to reuse the writer). */
+  truncate(length = 0): void {
+    this.pos = Math.min(length, this.pos);
+  }
+  /** A copy of what was written. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
 }
 
 interface EncodeContext {
-  readonly w: Writer;
+  readonly w: VariantWriter;
   readonly fullObjects: boolean;
   /** Containers on the current path, to refuse cycles before they hit the depth limit. */
   readonly path: Set<object>;
@@ -225,14 +252,14 @@ function uint64(v: unknown): bigint {
   return typeof v === 'bigint' && v >= 0n && v <= UINT64_MAX ? v : fail(GodotError.ERR_INVALID_PARAMETER);
 }
 
-function writeString(w: Writer, s: string): void {
+function writeString(w: VariantWriter, s: string): void {
   const utf8 = Buffer.from(s, 'utf8');
   w.u32(utf8.length);
   w.bytes(utf8);
-  w.pad4();
+  w.pad4(utf8.length);
 }
 
-function writeInt(w: Writer, v: bigint): void {
+function writeInt(w: VariantWriter, v: bigint): void {
   if (v < INT64_MIN || v > INT64_MAX) fail(GodotError.ERR_INVALID_PARAMETER);
   if (v >= INT32_MIN && v <= INT32_MAX) {
     w.u32(VariantType.INT);
@@ -244,7 +271,7 @@ function writeInt(w: Writer, v: bigint): void {
 }
 
 /** Godot's rule: single precision whenever the value survives the round trip through float32. */
-function writeFloat(w: Writer, v: number): void {
+function writeFloat(w: VariantWriter, v: number): void {
   if (Math.fround(v) === v) {
     w.u32(VariantType.FLOAT);
     w.f32(v);
@@ -254,7 +281,7 @@ function writeFloat(w: Writer, v: number): void {
   }
 }
 
-function writeNumber(w: Writer, v: number, preferFloat: boolean): void {
+function writeNumber(w: VariantWriter, v: number, preferFloat: boolean): void {
   if (preferFloat || !Number.isInteger(v) || v < -(2 ** 63) || v >= 2 ** 63) writeFloat(w, v);
   else if (v >= INT32_MIN && v <= INT32_MAX) {
     w.u32(VariantType.INT);
@@ -262,11 +289,11 @@ function writeNumber(w: Writer, v: number, preferFloat: boolean): void {
   } else writeInt(w, BigInt(v));
 }
 
-function f32s(w: Writer, ...vs: unknown[]): void {
+function f32s(w: VariantWriter, ...vs: unknown[]): void {
   for (const v of vs) w.f32(num(v));
 }
 
-function i32s(w: Writer, ...vs: unknown[]): void {
+function i32s(w: VariantWriter, ...vs: unknown[]): void {
   for (const v of vs) w.i32(int32(v));
 }
 
@@ -425,7 +452,7 @@ function encodeObject(ctx: EncodeContext, v: object, depth: number): void {
     w.u32(VariantType.PACKED_BYTE_ARRAY);
     w.u32(v.length);
     w.bytes(v);
-    w.pad4();
+    w.pad4(v.length);
   } else if (v instanceof Int32Array) {
     w.u32(VariantType.PACKED_INT32_ARRAY);
     w.u32(v.length);
@@ -451,7 +478,7 @@ function encodeObject(ctx: EncodeContext, v: object, depth: number): void {
       w.u32(utf8.length + 1);
       w.bytes(utf8);
       w.bytes(new Uint8Array(1));
-      w.pad4();
+      w.pad4(utf8.length + 1);
     }
   } else if (v instanceof PackedVector2Array) {
     w.u32(VariantType.PACKED_VECTOR2_ARRAY);
@@ -503,7 +530,7 @@ function encodeObject(ctx: EncodeContext, v: object, depth: number): void {
 }
 
 /** Godot stores Basis as rows; our Basis holds GDScript's column vectors. */
-function writeBasisRows(w: Writer, b: Basis): void {
+function writeBasisRows(w: VariantWriter, b: Basis): void {
   f32s(w, b.x.x, b.y.x, b.z.x, b.x.y, b.y.y, b.z.y, b.x.z, b.y.z, b.z.z);
 }
 
@@ -521,14 +548,25 @@ function writeBasisRows(w: Writer, b: Basis): void {
  *   script class name the script; `ObjectId` is always sent as an id.
  */
 export function encodeVariant(value: unknown, fullObjects = false): EncodeResult {
-  const ctx: EncodeContext = { w: new Writer(), fullObjects, path: new Set() };
+  const w = new VariantWriter();
+  const error = writeVariant(w, value, fullObjects);
+  return { error, bytes: error === GodotError.OK ? w.finish() : Buffer.alloc(0) };
+}
+
+/**
+ * Appends the encoding of `value` to `w` (see {@link encodeVariant}); on failure nothing is appended
+ * and the error is returned. `preferFloat` sends integer-valued numbers as FLOAT (a parameter typed
+ * `float`).
+ */
+export function writeVariant(w: VariantWriter, value: unknown, fullObjects = false, preferFloat = false): GodotError {
+  const start = w.length;
   try {
-    encodeValue(ctx, value, 0);
-    return { error: GodotError.OK, bytes: ctx.w.finish() };
+    encodeValue({ w, fullObjects, path: new Set() }, value, 0, preferFloat);
+    return GodotError.OK;
   } catch (e) {
+    w.truncate(start);
     // Anything else (a throwing getter or Proxy in the input, ...) is still the input's fault.
-    const error = e instanceof Failure ? e.code : GodotError.ERR_INVALID_PARAMETER;
-    return { error, bytes: Buffer.alloc(0) };
+    return e instanceof Failure ? e.code : GodotError.ERR_INVALID_PARAMETER;
   }
 }
 
@@ -537,7 +575,8 @@ export function encodeVariant(value: unknown, fullObjects = false): EncodeResult
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-class Reader {
+/** A bounds-checked little-endian reader; every failure throws the internal Failure. */
+export class VariantReader {
   private readonly view: DataView;
   pos = 0;
 
@@ -551,6 +590,19 @@ class Reader {
 
   need(n: number): void {
     if (n > this.remaining) fail(GodotError.ERR_INVALID_DATA);
+  }
+  u8(): number {
+    this.need(1);
+    return this.view.getUint8(this.pos++);
+  }
+  i8(): number {
+    this.need(1);
+    return this.view.getInt8(this.pos++);
+  }
+  i16(): number {
+    this.need(2);
+    this.pos += 2;
+    return this.view.getInt16(this.pos - 2, true);
   }
   u32(): number {
     this.need(4);
@@ -624,7 +676,7 @@ class Reader {
   }
 }
 
-function readContainerType(r: Reader, kind: number, allowObjects: boolean): ContainerType {
+function readContainerType(r: VariantReader, kind: number, allowObjects: boolean): ContainerType {
   switch (kind) {
     case ContainerKind.BUILTIN: {
       const type = r.i32();
@@ -647,20 +699,20 @@ function readContainerType(r: Reader, kind: number, allowObjects: boolean): Cont
   }
 }
 
-function readVector2(r: Reader, wide: boolean): Vector2 {
+function readVector2(r: VariantReader, wide: boolean): Vector2 {
   return new Vector2(r.real(wide), r.real(wide));
 }
-function readVector3(r: Reader, wide: boolean): Vector3 {
+function readVector3(r: VariantReader, wide: boolean): Vector3 {
   return new Vector3(r.real(wide), r.real(wide), r.real(wide));
 }
-function readVector4(r: Reader, wide: boolean): Vector4 {
+function readVector4(r: VariantReader, wide: boolean): Vector4 {
   return new Vector4(r.real(wide), r.real(wide), r.real(wide), r.real(wide));
 }
-function readColor(r: Reader): Color {
+function readColor(r: VariantReader): Color {
   return new Color(r.f32(), r.f32(), r.f32(), r.f32());
 }
 /** Reads Godot's row-major basis into column vectors. */
-function readBasis(r: Reader, wide: boolean): Basis {
+function readBasis(r: VariantReader, wide: boolean): Basis {
   const m = Array.from({ length: 9 }, () => r.real(wide));
   return new Basis(new Vector3(m[0], m[3], m[6]), new Vector3(m[1], m[4], m[7]), new Vector3(m[2], m[5], m[8]));
 }
@@ -669,7 +721,14 @@ function intValue(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-function decodeValue(r: Reader, allowObjects: boolean, depth: number): unknown {
+interface DecodeOptions {
+  readonly allowObjects: boolean;
+  /** Integer-valued FLOATs in untyped places decode as GodotFloat, so that sending them back keeps FLOAT. */
+  readonly preserveFloats: boolean;
+}
+
+function decodeValue(r: VariantReader, opts: DecodeOptions, depth: number, typedFloat = false): unknown {
+  const allowObjects = opts.allowObjects;
   if (depth > MAX_RECURSION_DEPTH) fail(GodotError.ERR_OUT_OF_MEMORY);
   const header = r.u32();
   const wide = (header & FLAG_64) !== 0;
@@ -680,8 +739,10 @@ function decodeValue(r: Reader, allowObjects: boolean, depth: number): unknown {
       return r.u32() !== 0;
     case VariantType.INT:
       return wide ? intValue(r.i64()) : r.i32();
-    case VariantType.FLOAT:
-      return r.real(wide);
+    case VariantType.FLOAT: {
+      const v = r.real(wide);
+      return opts.preserveFloats && !typedFloat && Number.isInteger(v) ? new GodotFloat(v) : v;
+    }
     case VariantType.STRING:
       return r.string();
     case VariantType.VECTOR2:
@@ -749,7 +810,7 @@ function decodeValue(r: Reader, allowObjects: boolean, depth: number): unknown {
       const properties = new Map<string, unknown>();
       for (let i = 0; i < count; i++) {
         const name = r.string();
-        properties.set(name, decodeValue(r, allowObjects, depth + 1));
+        properties.set(name, decodeValue(r, opts, depth + 1));
       }
       return new GodotObject(className, properties);
     }
@@ -768,8 +829,8 @@ function decodeValue(r: Reader, allowObjects: boolean, depth: number): unknown {
       const typed = keyType.type !== VariantType.NIL || valueType.type !== VariantType.NIL;
       const dict = typed ? new TypedDictionary<unknown, unknown>(keyType, valueType) : new Map<unknown, unknown>();
       for (let i = 0; i < count; i++) {
-        const key = decodeValue(r, allowObjects, depth + 1);
-        dict.set(key, decodeValue(r, allowObjects, depth + 1));
+        const key = decodeValue(r, opts, depth + 1, keyType.type === VariantType.FLOAT);
+        dict.set(key, decodeValue(r, opts, depth + 1, valueType.type === VariantType.FLOAT));
       }
       return dict;
     }
@@ -777,7 +838,8 @@ function decodeValue(r: Reader, allowObjects: boolean, depth: number): unknown {
       const elementType = readContainerType(r, (header >>> ARRAY_KIND_SHIFT) & 3, allowObjects);
       const count = r.u32() & 0x7fffffff;
       const array: unknown[] = elementType.type !== VariantType.NIL ? new TypedArray(elementType) : [];
-      for (let i = 0; i < count; i++) array.push(decodeValue(r, allowObjects, depth + 1));
+      const floats = elementType.type === VariantType.FLOAT;
+      for (let i = 0; i < count; i++) array.push(decodeValue(r, opts, depth + 1, floats));
       return array;
     }
     case VariantType.PACKED_BYTE_ARRAY: {
@@ -848,16 +910,27 @@ function decodeValue(r: Reader, allowObjects: boolean, depth: number): unknown {
  * @param allowObjects Godot's `allow_objects`: accept full objects (as `GodotObject`
  *   descriptions; no class is instantiated) and report object-typed containers' real class.
  */
-export function decodeVariant(bytes: Uint8Array, allowObjects = false): DecodeResult {
+export function decodeVariant(bytes: Uint8Array, allowObjects = false, preserveFloats = false): DecodeResult {
+  const r = new VariantReader(bytes);
+  const result = readVariant(r, allowObjects, preserveFloats);
+  return { ...result, length: result.error === GodotError.OK ? r.pos : 0 };
+}
+
+/**
+ * Reads one value at `r.pos` (see {@link decodeVariant}) and advances past it; on failure `r.pos`
+ * is left where it was. `preserveFloats`: integer-valued FLOATs outside typed containers decode as
+ * {@link GodotFloat} (which behaves as a number in arithmetic), so a value sent back keeps its type.
+ */
+export function readVariant(r: VariantReader, allowObjects = false, preserveFloats = false): { error: GodotError; value: unknown } {
+  const start = r.pos;
   try {
-    const r = new Reader(bytes);
-    const value = decodeValue(r, allowObjects, 0);
-    return { error: GodotError.OK, value, length: r.pos };
+    return { error: GodotError.OK, value: decodeValue(r, { allowObjects, preserveFloats }, 0) };
   } catch (e) {
-    if (e instanceof Failure) return { error: e.code, value: null, length: 0 };
+    r.pos = start;
+    if (e instanceof Failure) return { error: e.code, value: null };
     // Every check throws Failure, so this is a bug here; the input is still refused, not thrown back.
     reportError(`decodeVariant: unexpected ${String(e)}`);
-    return { error: GodotError.ERR_INVALID_DATA, value: null, length: 0 };
+    return { error: GodotError.ERR_INVALID_DATA, value: null };
   }
 }
 
@@ -894,4 +967,70 @@ function decodeOrReport(bytes: Uint8Array, allowObjects: boolean): unknown {
   const { error, value } = decodeVariant(bytes, allowObjects);
   if (error !== GodotError.OK) reportError(`bytes_to_var: error ${error} when trying to decode Variant.`);
   return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compressed form SceneMultiplayer uses for RPC arguments and replicated state (Godot's
+// MultiplayerAPI::encode_and_compress_variant). Only the top level differs from the plain form: the
+// first byte holds the type in bits 0-5 and an encoding mode in bits 6-7. BOOL is that byte alone
+// (bit 7 = the value); INT is that byte plus the value in the smallest of 1/2/4/8 bytes (mode 0-3);
+// every other type is its plain encoding, whose first byte already is the type.
+
+const COMPRESSED_TYPE_MASK = 0x3f;
+const COMPRESSED_MODE_SHIFT = 6;
+
+/** Appends the compressed encoding of `value`; on failure nothing is appended. */
+export function writeCompressedVariant(w: VariantWriter, value: unknown, fullObjects = false, preferFloat = false): GodotError {
+  if (typeof value === 'boolean') {
+    w.u8(VariantType.BOOL | (value ? 0x80 : 0));
+    return GodotError.OK;
+  }
+  const int = compressibleInt(value, preferFloat);
+  if (int === undefined) return writeVariant(w, value, fullObjects, preferFloat);
+  if (int < INT64_MIN || int > INT64_MAX) return GodotError.ERR_INVALID_PARAMETER;
+  if (int >= -0x80n && int <= 0x7fn) {
+    w.u8(VariantType.INT);
+    w.u8(Number(int));
+  } else if (int >= -0x8000n && int <= 0x7fffn) {
+    w.u8(VariantType.INT | (1 << COMPRESSED_MODE_SHIFT));
+    w.u16(Number(int));
+  } else if (int >= BigInt(INT32_MIN) && int <= BigInt(INT32_MAX)) {
+    w.u8(VariantType.INT | (2 << COMPRESSED_MODE_SHIFT));
+    w.i32(Number(int));
+  } else {
+    w.u8(VariantType.INT | (3 << COMPRESSED_MODE_SHIFT));
+    w.i64(int);
+  }
+  return GodotError.OK;
+}
+
+/** The INT a value encodes as (see the module's mapping), or undefined if it is not an INT. */
+function compressibleInt(value: unknown, preferFloat: boolean): bigint | undefined {
+  if (typeof value === 'bigint') return value;
+  if (typeof value !== 'number' || preferFloat || !Number.isInteger(value)) return undefined;
+  return value >= -(2 ** 63) && value < 2 ** 63 ? BigInt(value) : undefined;
+}
+
+/** Reads one compressed value at `r.pos` and advances past it; on failure `r.pos` is unchanged. */
+export function readCompressedVariant(r: VariantReader, allowObjects = false, preserveFloats = false): { error: GodotError; value: unknown } {
+  const start = r.pos;
+  try {
+    const meta = r.u8();
+    const type = meta & COMPRESSED_TYPE_MASK;
+    if (type >= VariantType.MAX) fail(GodotError.ERR_INVALID_DATA);
+    if (type === VariantType.BOOL) return { error: GodotError.OK, value: (meta & 0x80) !== 0 };
+    if (type === VariantType.INT) {
+      const mode = meta >> COMPRESSED_MODE_SHIFT;
+      const value = mode === 0 ? r.i8() : mode === 1 ? r.i16() : mode === 2 ? r.i32() : intValue(r.i64());
+      return { error: GodotError.OK, value };
+    }
+  } catch (e) {
+    r.pos = start;
+    if (e instanceof Failure) return { error: e.code, value: null };
+    throw e;
+  }
+  // Any other type is its plain form, header included: the plain decoder takes the type from the whole
+  // first byte, so stray mode bits there are refused as an unknown type, as in Godot.
+  r.pos = start;
+  return readVariant(r, allowObjects, preserveFloats);
 }

@@ -61,6 +61,19 @@ export enum VariantType {
  */
 export class GodotFloat {
   constructor(readonly value: number) {}
+
+  /** Arithmetic and comparisons (`f * 2`, `f < 3`) see the number; `===` does not. */
+  valueOf(): number {
+    return this.value;
+  }
+
+  toString(): string {
+    return String(this.value);
+  }
+
+  toJSON(): number {
+    return this.value;
+  }
 }
 
 /** `float(1)` is sent as the Godot float `1.0`, where a bare `1` is sent as the int `1`. */
