@@ -11,6 +11,18 @@
 //              check.js compares the binary's imports with what Node's macOS binary exports)
 const path = require('path');
 
+// macOS 11 or newer, compiled by zig; never run here.
+function macOS(arch, processor, zig) {
+  return {
+    platform: 'darwin', arch,
+    compiler: { system: 'Darwin', processor, zig },
+    strip: null,
+    stripLocal: 'llvm-strip',
+    apt: ['llvm'],
+    run: null,
+  };
+}
+
 const TARGETS = {
   'linux-x64': {
     platform: 'linux', arch: 'x64', libc: 'glibc',
@@ -36,22 +48,8 @@ const TARGETS = {
     apt: ['mingw-w64'],
     run: 'wine',
   },
-  'darwin-x64': {
-    platform: 'darwin', arch: 'x64',
-    compiler: { system: 'Darwin', processor: 'x86_64', zig: 'x86_64-macos.11.0' },
-    strip: null,
-    stripLocal: 'llvm-strip',
-    apt: ['llvm'],
-    run: null,
-  },
-  'darwin-arm64': {
-    platform: 'darwin', arch: 'arm64',
-    compiler: { system: 'Darwin', processor: 'arm64', zig: 'aarch64-macos.11.0' },
-    strip: null,
-    stripLocal: 'llvm-strip',
-    apt: ['llvm'],
-    run: null,
-  },
+  'darwin-x64': macOS('x64', 'x86_64', 'x86_64-macos.11.0'),
+  'darwin-arm64': macOS('arm64', 'arm64', 'aarch64-macos.11.0'),
 };
 
 const ROOT = path.resolve(__dirname, '..', '..');
