@@ -49,10 +49,13 @@ function explainMissingTools(missing) {
     darwin: 'xcode-select --install, then brew install cmake',
     win32: 'install CMake (cmake.org) and Visual Studio Build Tools, then open a new terminal',
   }[process.platform] || 'install CMake and a C/C++ compiler with your package manager';
-  const prebuilt = fs.existsSync(path.join(root, 'prebuilds')) ? fs.readdirSync(path.join(root, 'prebuilds')).join(', ') : 'none';
+  const prebuilds = path.join(root, 'prebuilds');
+  const prebuilt = fs.existsSync(prebuilds)
+    ? fs.readdirSync(prebuilds, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).join(', ') : 'none';
+  const why = forceBuild ? 'a build from source was asked for (npm_config_build_from_source)'
+    : `no prebuilt binary fits ${process.platform}-${process.arch} (Node ${process.version}; this package has: ${prebuilt})`;
   process.stderr.write(
-    `\ngodot-enet: no prebuilt binary fits ${process.platform}-${process.arch} (Node ${process.version}; this package has: ${prebuilt}),\n` +
-      `and building it from source needs ${missing.join(' and ')}, not found on PATH.\n` +
+    `\ngodot-enet: ${why},\nand building it from source needs ${missing.join(' and ')}, not found on PATH.\n` +
       `Fix: ${how}; then run "npm rebuild godot-enet".\n\n`,
   );
 }

@@ -139,3 +139,19 @@ export { connection, mode, bytes };
     expect(tsc(['--module', 'nodenext', '--moduleResolution', 'nodenext', 'require.cts'])).toBe('ok');
   }, 60000);
 });
+
+test('where no prebuilt binary fits and the build tools are missing, install and require say what to do', () => {
+  const installed = path.join(project, 'node_modules', 'godot-enet');
+  fs.rmSync(path.join(installed, 'prebuilds', 'linux-x64'), { recursive: true });
+  const rebuild = run('npm', ['rebuild', 'godot-enet'], project, hiddenPath());
+  expect(rebuild.status).not.toBe(0);
+  expect(rebuild.output).toContain('godot-enet: no prebuilt binary fits linux-x64');
+  expect(rebuild.output).toContain('building it from source needs cmake (3.15 or newer) and a C/C++ compiler (cc and c++), not found on PATH');
+  expect(rebuild.output).toContain('Fix: Debian/Ubuntu: sudo apt-get install cmake g++ make');
+  expect(rebuild.output).not.toMatch(/cmake-js|\n\s+at /); // godot-enet's words, not a build tool's stack trace
+
+  const load = run(process.execPath, ['-e', "require('godot-enet')"], project, hiddenPath());
+  expect(load.status).not.toBe(0);
+  expect(load.output).toContain('godot-enet: no native addon for linux-x64');
+  expect(load.output).toContain('Install CMake and a C/C++ compiler, then run "npm rebuild godot-enet"');
+}, 300000);
