@@ -21,3 +21,6 @@ export { RPCMode } from './multiplayer/rpc-config';
 export type { RpcDeclaration, RpcMethod } from './multiplayer/rpc-config';
 export { parseDeclaredType } from './variant/typed';
 export type { DeclaredType } from './variant/typed';
+export { readManifest } from './manifest/readManifest';
+export { ManifestError } from './manifest/ManifestError';
+export type * from './manifest/types';

@@ -25,11 +25,17 @@ export interface ArgInfo {
    * The GDScript type as written: a built-in ('int', 'float', 'bool', 'String', 'StringName', 'NodePath',
    * 'Vector2', …, 'Array', 'Array[int]', 'Dictionary', 'Dictionary[String, int]', 'PackedByteArray', …),
    * a class name (objects), or 'Variant' for an untyped parameter. An inferred type (`:=`) is resolved
-   * where the default value's literal makes it certain.
+   * where the default value's literal makes it certain. Enum types (`State`, `Node.ProcessMode`,
+   * `Array[State]`) are written as 'int', which is what their values are on the wire.
    */
   type: string;
   /** Has a default value, so callers may omit it. */
   optional: boolean;
+  /**
+   * A variadic rest parameter (`...args: Array`, GDScript 4.5+): always last; it takes any number of
+   * further arguments. Added by the manifest reader: ArgInfo could not say this otherwise.
+   */
+  rest?: boolean;
 }
 
 export interface SourceRef {
@@ -52,7 +58,11 @@ export interface ScriptInfo {
   rpcs: Record<string, RpcMethodInfo>;
   /** `rpc_config("name", {...})` calls with literal arguments the reader could see (IDs get bit 15). */
   rpcConfig: Record<string, RpcMethodInfo>;
-  /** Member variables (own and inherited) with their type, for typing replicated values. */
+  /**
+   * Member variables (own and inherited) with their type, for typing replicated values: as for ArgInfo.type
+   * ('Variant' when untyped). A `:=` member whose type the reader cannot infer is left out (replicating it
+   * is refused).
+   */
   properties: Record<string, { type: string; source: SourceRef }>;
 }
 
@@ -131,6 +141,11 @@ export interface GameManifest {
     features: string[];
   };
   autoloads: AutoloadInfo[];
+  /**
+   * Every GDScript of the project (res:// path; a scene's built-in script as 'res://x.tscn::GDScript_id'),
+   * except scripts whose extends chain ends at a class the manifest does not know (an editor plugin's
+   * `extends EditorPlugin`) and that no scene node or autoload uses.
+   */
   scripts: Record<string, ScriptInfo>;
   scenes: Record<string, SceneInfo>;
 }

@@ -336,5 +336,6 @@ function isDistStale(): boolean {
   if (!outputs.every((f) => fs.existsSync(f))) return true;
   const builtAt = Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs));
   const src = path.join(REPO_ROOT, 'src');
-  return fs.readdirSync(src).some((f) => f.endsWith('.ts') && fs.statSync(path.join(src, f)).mtimeMs > builtAt);
+  // src/ has rooms (core/, enet/, manifest/, …): look at every file under it.
+  return (fs.readdirSync(src, { recursive: true }) as string[]).some((f) => f.endsWith('.ts') && fs.statSync(path.join(src, f)).mtimeMs > builtAt);
 }
