@@ -10,9 +10,10 @@
 //
 // Then open examples/godot-client in Godot 4.6 and press Play (or run it with
 // `godot --path examples/godot-client -- --server=<this host>:7777 --name=alice`).
+const path = require('path');
 const { parseArgs } = require('util');
 const {
-  ENetMultiplayerPeer, SceneMultiplayer, MultiplayerPeer, HostStatistic, PeerStatistic, Vector2, GodotError,
+  ENetMultiplayerPeer, SceneMultiplayer, MultiplayerPeer, HostStatistic, PeerStatistic, Vector2, GodotError, readManifest,
 } = require('..');
 
 const USAGE = `usage: node examples/dedicated-server.js [--port 7777] [--bots 8] [--seconds 0] [--help]
@@ -46,14 +47,11 @@ function options() {
   }
 }
 
-// The RPC methods of the game's Main node, as main.gd declares them (names, @rpc settings, parameter
-// types). Method ids and the path checksum derive from this table exactly as Godot derives them.
-const MAIN_RPCS = {
-  chat: { rpcMode: 'any_peer', args: ['String'] },
-  chat_message: { rpcMode: 'authority', args: ['String', 'String'] },
-  move: { rpcMode: 'any_peer', transferMode: 'unreliable_ordered', args: ['Vector2'] },
-  player_info: { rpcMode: 'authority', args: ['int', 'String'] },
-};
+// Everything the server must know about the game — node paths, each script's @rpc methods with their
+// settings and parameter types — is read from the Godot project itself. Method ids and the path
+// checksum derive from it exactly as Godot derives them. (`npx godot-enet manifest examples/godot-client`
+// writes the same as JSON, for a server shipped without the project.)
+const MANIFEST = readManifest(path.join(__dirname, 'godot-client'));
 const NAME = /^[\p{L}\p{N}_ -]{1,16}$/u;
 
 function startServer(port, log) {
@@ -81,7 +79,8 @@ function startServer(port, log) {
   };
   multiplayer.multiplayerPeer = peer;
 
-  const main = multiplayer.registerNode('Main', MAIN_RPCS);
+  multiplayer.loadManifest(MANIFEST);
+  const main = multiplayer.getNode('Main');
   main.on('chat', (text) => {
     stats.chats++;
     main.rpc('chat_message', names.get(multiplayer.getRemoteSenderId()) ?? '?', text.slice(0, 200));
@@ -109,7 +108,8 @@ function startBot(port, index) {
   multiplayer.authCallback = (id) => multiplayer.completeAuth(id);
   multiplayer.on('peer_authenticating', (id) => multiplayer.sendAuth(id, Buffer.from(`bot${index}`)));
   multiplayer.multiplayerPeer = peer;
-  const main = multiplayer.registerNode('Main', MAIN_RPCS);
+  multiplayer.loadManifest(MANIFEST);
+  const main = multiplayer.getNode('Main');
   for (const method of ['chat_message', 'move', 'player_info']) main.on(method, () => {});
   let x = 100 + Math.random() * 600;
   let y = 100 + Math.random() * 350;
@@ -123,7 +123,7 @@ function startBot(port, index) {
     main.rpc('move', new Vector2(x, y));
     if (++ticks % (50 + index * 7) === 0) main.rpcId(1, 'chat', `bot${index} says hello`);
   }, 100);
-  return { close: () => (clearInterval(timer), peer.close()) };
+  return { multiplayer, main, close: () => (clearInterval(timer), peer.close()) };
 }
 
 function main() {
@@ -167,4 +167,5 @@ function main() {
     'Join with examples/godot-client in Godot 4.6.');
 }
 
-main();
+if (require.main === module) main();
+module.exports = { startServer, startBot };

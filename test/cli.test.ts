@@ -17,7 +17,8 @@ const CLIS: [string, string[], string[]][] = [
   ['tools/net-fuzz.ts', tsTool('net-fuzz'), ['--seconds', 'soon']],
   ['tools/impair-proxy.ts', tsTool('impair-proxy'), ['--loss', 'lots']],
   ['tools/reliability.ts', tsTool('reliability'), ['--only', 'everything']],
-  ['tools/fuzz/variant-fuzz.js', ['tools/fuzz/variant-fuzz.js'], ['--max-len', '0']],
+  ['tools/fuzz/js-fuzz.js', ['tools/fuzz/js-fuzz.js', 'variant'], ['--max-len', '0']],
+  ['tools/scene-net-fuzz.ts', tsTool('scene-net-fuzz'), ['--packets', 'many']],
   ['scripts/prebuild/prebuild.js', ['scripts/prebuild/prebuild.js'], ['--target', 'linux-mips']],
 ];
 

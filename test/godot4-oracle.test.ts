@@ -50,7 +50,7 @@ import {
   Vector4,
   Vector4i,
 } from '../src';
-import { BridgePacket, GodotOracle, OracleReport, scriptScene } from './godot4/oracle';
+import { BridgePacket, GodotOracle, OracleReport, scriptScene, until, hex, i32hex } from './godot4/oracle';
 
 const { TRANSFER_MODE_UNRELIABLE: UNRELIABLE, TRANSFER_MODE_RELIABLE: RELIABLE } = TransferMode;
 const FIXTURES = path.join(__dirname, 'fixtures', 'godot4-oracle');
@@ -221,15 +221,7 @@ const HELLO_CACHED_PREFIX = '00' + '01' + '00' + '02';
 const MOVE_CACHED = '00' + '01' + '01' + '01' + '05000000' + '00004040' + '00008040';
 const PING_CACHED = '80' + '01' + '02';
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
 
-function i32hex(v: number): string {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v);
-  return hex(b);
-}
 
 function plainVariant(value: unknown): string {
   const { error, bytes } = encodeVariant(value);
@@ -237,13 +229,6 @@ function plainVariant(value: unknown): string {
   return hex(bytes);
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A plain ENetMultiplayerPeer (server or client) of ours that keeps what it receives. */
 class NodePeer {

@@ -50,7 +50,7 @@ function usage(program, summary, spec) {
     rows.push([flag, `${option.help}${fallback}`]);
   }
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
-  const positional = spec._positionals ? ` ${spec._positionals.value}` : '';
+  const positional = spec._positionals?.value ? ` ${spec._positionals.value}` : '';
   const lines = rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`);
   return `usage: ${program} [options]${positional}\n${summary}\n\n${lines.join('\n')}\n`;
 }

@@ -8,11 +8,14 @@
  *            echoes them; checks every echo arrives complete, in order and intact.
  *   swarm    `count` clients in one process, each its own ENetConnection (own socket), that connect
  *            to one server, exchange one packet, then stay until told to disconnect.
+ *   scene-server  a SceneMultiplayer server under tools/scene-net-fuzz.ts's hostile packets; echoes the
+ *            legitimate client's RPCs and bytes; reports memory, drop counters and handler checks.
  *
  * Messages to the parent: {type:'ready', ...}, {type:'report', ...} every reportMs, {type:'reply', id}.
  * Commands from the parent: {cmd:'report'|'gc'|'quit'|...}. Every loop is bounded by `maxSeconds`.
  */
-import { ENetConnection, ENetPacketPeer, EventType, GodotError, HostStatistic, PeerState, setErrorReporter } from '../src';
+import { ENetConnection, ENetMultiplayerPeer, ENetPacketPeer, EventType, GodotError, HostStatistic, PeerState, SceneMultiplayer, setErrorReporter } from '../src';
+import { ECHO_PATH, LEGIT_SECRET, sceneGame } from './scene-net-fuzz';
 import { LEGIT_DATA, SizeProfile, StreamChecker, makePacket, packetSeq, packetSize } from './stream';
 
 type Options = Record<string, any>;
@@ -430,7 +433,85 @@ async function swarm(): Promise<void> {
   while (!quitting && process.connected && Date.now() - startedAt < maxSeconds * 1000) await new Promise((r) => setTimeout(r, 20));
 }
 
-const roles: Record<string, () => Promise<void>> = { server, streamer, swarm };
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * A SceneMultiplayer server (tools/scene-net-fuzz.ts): ENetMultiplayerPeer on loopback, driven by the
+ * event loop (autoPoll), with the `scene` fuzz target's nodes (handlers check their argument types) and
+ * the Echo node; answers the legitimate client's Echo.ping and send_bytes, checking their order.
+ */
+async function sceneServer(): Promise<void> {
+  const peer = new ENetMultiplayerPeer();
+  peer.setBindIp('127.0.0.1');
+  if (peer.createServer(0, options.maxClients ?? 64) !== GodotError.OK) throw new Error('createServer failed');
+  const mp = new SceneMultiplayer({ autoPoll: true });
+  mp.authTimeout = options.authTimeout ?? 3;
+  const failures: string[] = [];
+  const unexpected: string[] = [];
+  setErrorReporter((message) => {
+    if (/unexpected/i.test(message) && unexpected.length < 20) unexpected.push(message);
+  });
+  const game = sceneGame(mp, true, failures);
+  const callback = mp.authCallback;
+  let authCalls = 0;
+  let legitId = 0;
+  mp.authCallback = (id, data) => {
+    authCalls++;
+    if (data.toString('latin1') === LEGIT_SECRET) legitId = id;
+    callback?.(id, data);
+  };
+  const legitRpc = new StreamChecker(() => 0, true);
+  const legitBytes = new StreamChecker(() => 0, true);
+  let connects = 0;
+  mp.on('peer_connected', () => connects++);
+  const echo = mp.getNode(ECHO_PATH);
+  echo?.on('ping', (seq: number, data: Buffer) => {
+    const from = mp.getRemoteSenderId();
+    if (from !== legitId) return;
+    legitRpc.accept(0, data);
+    echo.rpcId(from, 'pong', seq, data);
+  });
+  mp.on('peer_packet', (id, data) => {
+    if (id !== legitId) return;
+    legitBytes.accept(0, data);
+    mp.sendBytes(data, id);
+  });
+  // Packets SceneMultiplayer takes from the peer, and packets it sends (relays, replies, ADD/DEL_PEER).
+  let received = 0;
+  let sent = 0;
+  const getPacket = peer.getPacket.bind(peer);
+  peer.getPacket = () => {
+    received++;
+    return getPacket();
+  };
+  const putPacket = peer.putPacket.bind(peer);
+  peer.putPacket = (data) => {
+    sent++;
+    return putPacket(data);
+  };
+  mp.multiplayerPeer = peer;
+
+  let peakRss = 0;
+  const snapshot = (): Record<string, unknown> => {
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    return {
+      memory: memory(), peakRss, received, sent, counters: mp.getCounters(), handlerCalls: game.calls, authCalls, connects,
+      peers: mp.getPeers().length, authenticating: mp.getAuthenticatingPeers().length, failures, unexpected,
+      legitRpc: legitRpc.counts, legitBytes: legitBytes.counts,
+    };
+  };
+  handlers.set('report', () => snapshot());
+  send({ type: 'ready', port: peer.host?.getLocalPort() ?? 0, pid: process.pid, memory: memory() });
+  while (!timeUp()) {
+    send({ type: 'report', ...snapshot() });
+    await new Promise((r) => setTimeout(r, reportMs));
+  }
+  send({ type: 'final', ...snapshot() });
+  peer.close();
+}
+
+const roles: Record<string, () => Promise<void>> = { server, streamer, swarm, 'scene-server': sceneServer };
 const run = roles[role];
 if (run === undefined) {
   console.error(`peer-process: unknown role "${role}"`);

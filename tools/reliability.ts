@@ -4,7 +4,7 @@
  *
  *   npm run reliability                      everything (about half an hour on two cores)
  *   npm run reliability -- --quick           a few minutes, smaller numbers
- *   npm run reliability -- --only fuzz,floods   some sections (fuzz, bugs, impair, floods)
+ *   npm run reliability -- --only fuzz,floods   some sections (fuzz, scene, bugs, impair, floods)
  *   npm run reliability -- --fuzz-datagrams 5000000 --out /tmp/results.md
  *
  * Everything runs on 127.0.0.1 / ::1 (all of 127/8 for spoofed sources) and needs nothing but this
@@ -27,6 +27,7 @@ import {
   lossyLargeUnreliable,
 } from './known-bugs';
 import { FuzzResult, formatFuzz, runFuzz } from './net-fuzz';
+import { SceneFuzzResult, formatSceneFuzz, runSceneFuzz, sceneFuzzClean } from './scene-net-fuzz';
 
 interface Args {
   quick: boolean;
@@ -38,7 +39,7 @@ interface Args {
 function parseArguments(argv: string[]): Args {
   const o = parseCli('npm run reliability --', 'Network fuzzing, impaired links and floods; writes tools/reliability-results.md.', {
     quick: { type: 'boolean', help: 'short versions of every section' },
-    only: { value: 'LIST', help: 'sections to run: fuzz,bugs,impair,floods (default: all)', parse: list(['fuzz', 'bugs', 'impair', 'floods']) },
+    only: { value: 'LIST', help: 'sections to run: fuzz,scene,bugs,impair,floods (default: all)', parse: list(['fuzz', 'scene', 'bugs', 'impair', 'floods']) },
     'fuzz-datagrams': { value: 'N', help: 'datagrams of the fuzz section', parse: integer(1) },
     out: { value: 'FILE', help: 'the Markdown report', default: path.join(__dirname, 'reliability-results.md'), parse: (file) => path.resolve(file) },
   }, argv);
@@ -108,6 +109,51 @@ async function fuzzSection(args: Args): Promise<void> {
   out();
   out(`In all: **${n(total)} datagrams fuzzed, ${results.filter((r) => r.crashed).length} crashes**. By kind: ` +
     Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ') + '.');
+  out();
+}
+
+async function sceneSection(args: Args): Promise<void> {
+  out('## SceneMultiplayer fuzzing');
+  out();
+  out('A SceneMultiplayer server (child process, ENetMultiplayerPeer, autoPoll) gets hostile SceneMultiplayer packets over ENet from');
+  out('fuzz sessions — admitted, authenticating (AUTH data, never completed) and silent — replaced as they end, while a legitimate');
+  out('SceneMultiplayer client calls an RPC and sends bytes (self-checking packets, 16 B to 64 KB) that the server echoes');
+  out('(tools/scene-net-fuzz.ts: replays and mutations of real traffic, relays to itself, unknown peers and the legitimate client,');
+  out('bad SYS commands, RPCs with bad node-id sizes, unknown cache ids, huge argument counts and arguments of every type,');
+  out('SIMPLIFY_PATH floods, bogus CONFIRM_PATHs, AUTH floods). Every RPC handler checks its arguments against the declared types.');
+  out();
+  const runs = args.quick
+    ? [{ seconds: 60, sessions: 6, sessionPackets: 4000 }, { seconds: 30, sessions: 24, sessionPackets: 300 }]
+    : [{ seconds: 300, sessions: 6, sessionPackets: 4000 }, { seconds: 120, sessions: 24, sessionPackets: 300 }];
+  const results: SceneFuzzResult[] = [];
+  for (const [i, run] of runs.entries()) {
+    console.log(`scene fuzz: ${run.seconds} s, ${run.sessions} sessions…`);
+    const r = await runSceneFuzz({ packets: 100_000_000, seed: 3000 + i, progressMs: 10_000, log: console.log, ...run });
+    results.push(r);
+    console.log(formatSceneFuzz(r));
+    promise(sceneFuzzClean(r), `scene fuzz ${i + 1}: a crash, a type failure or legitimate traffic damaged`);
+    promise(r.rssPeak - r.rssBefore < 64 * MiB, `scene fuzz ${i + 1}: server memory grew by ${mib(r.rssPeak - r.rssBefore)} MiB`);
+  }
+  out('| sessions (packets each) | seconds | packets sent | taken by the server | dropped and counted | handler calls | crashes | type failures | server RSS before → peak → after (MiB) | RSS through the run (MiB) | legit RPC / bytes echoed | lost / reordered / corrupt | longest wait |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---:|');
+  for (const [i, r] of results.entries()) {
+    const s = r.server;
+    const bad = (c: SceneFuzzResult['legit']['rpc']) => `${c.lost} / ${c.reordered + c.duplicated} / ${c.corrupt}`;
+    out(`| ${runs[i].sessions} (${n(runs[i].sessionPackets)}), ${r.sessionsOpened} opened | ${r.seconds.toFixed(0)} | ${n(r.sent)} | ${n(s?.received ?? 0)} | ${n(s?.dropped ?? 0)} | ` +
+      `${n(s?.handlerCalls ?? 0)} | ${r.crashed ? 1 : 0} | ${(s?.failures.length ?? 0) + r.legit.failures.length} | ` +
+      `${mib(r.rssBefore)} → ${mib(r.rssPeak)} → ${mib(r.rssAfter)} | ${r.rssSamples.map(([, b]) => mib(b)).join(', ')} | ` +
+      `${n(r.legit.rpc.ok)} / ${n(r.legit.bytes.ok)} (${mib(r.legit.sentBytes)} MiB) | RPC ${bad(r.legit.rpc)}, bytes ${bad(r.legit.bytes)}${r.legit.disconnected ? ' (DISCONNECTED)' : ''} | ${r.legit.longestWaitMs} ms |`);
+  }
+  const kinds: Record<string, number> = {};
+  const reasons: Record<string, number> = {};
+  for (const r of results) {
+    for (const [k, v] of Object.entries(r.byKind)) kinds[k] = (kinds[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.server?.counters ?? {})) reasons[k] = (reasons[k] ?? 0) + v;
+  }
+  const sorted = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+  out();
+  out(`In all: **${n(results.reduce((a, r) => a + r.sent, 0))} hostile packets, ${results.filter((r) => r.crashed).length} crashes**. By kind: ${sorted(kinds)}. ` +
+    `Dropped by the server, by reason: ${sorted(reasons)}.`);
   out();
 }
 
@@ -284,6 +330,7 @@ async function main(): Promise<void> {
     'The machine may have been busy with other work: no figure here is a speed claim.');
   out();
   if (want('fuzz')) await fuzzSection(args);
+  if (want('scene')) await sceneSection(args);
   if (want('bugs')) await bugsSection();
   if (want('impair')) await impairSection(args);
   if (want('floods')) await floodsSection(args);

@@ -5,7 +5,7 @@
  * receiver we keep, per peer, the ids it offered us and answer each with CONFIRM_PATH.
  */
 import type { NetworkNode } from './NetworkNode';
-import { CONFIRM_PATH_SIZE, Command, DropReason, SIMPLIFY_PATH_MIN, cstring, readCString } from './protocol';
+import { CONFIRM_PATH_SIZE, Command, DropReason, SIMPLIFY_PATH_MIN, cstring, pathForMessage, readCString } from './protocol';
 
 /** What the cache needs from SceneMultiplayer. */
 export interface CacheHost {
@@ -108,15 +108,16 @@ export class SceneCache {
     const path = readCString(packet, SIMPLIFY_PATH_MIN);
     const node = this.host.findNode(path);
     if (node === undefined) {
-      return this.host.drop('unknownPath', `peer ${from} refers to node "${path}", which is not registered here (registerNode, or the game manifest)`);
+      return this.host.drop('unknownPath', `peer ${from} refers to node "${pathForMessage(path)}", which is not registered here (registerNode, or the game manifest)`);
     }
     const valid = HEX32.test(checksum) && checksum === node.rpcTable.checksum;
     if (!valid) {
       this.host.reportError(
-        `The rpc node checksum failed for "${path}" (peer ${from}): the peer's script declares other @rpc methods than registered here, so method ids will not match`,
+        `The rpc node checksum failed for "${pathForMessage(path)}" (peer ${from}): the peer's script declares other @rpc methods than registered here, so method ids will not match`,
       );
     }
-    received.set(id, { path, node });
+    // The node's own path: the peer's spelling of it ("Game//////…") may be as long as its packet.
+    received.set(id, { path: node.path, node });
     this.host.sendReliable(from, Buffer.from([Command.CONFIRM_PATH, valid ? 1 : 0, id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24]));
   }
 
@@ -124,7 +125,8 @@ export class SceneCache {
     if (packet.length !== CONFIRM_PATH_SIZE) return this.host.drop('malformed', 'CONFIRM_PATH is not 6 bytes');
     const id = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength).readUInt32LE(2);
     const node = this.#assigned.get(id);
-    if (node === undefined) return; // The node may have been removed since; Godot ignores this too.
+    // The node may have been removed since (Godot ignores this silently): counted, not reported.
+    if (node === undefined) return this.host.drop('unrequestedConfirm');
     if (packet[1] === 0) {
       this.host.reportError(`The rpc node checksum failed for "${node.path}" (peer ${from}): make sure both ends declare the same @rpc methods`);
     }

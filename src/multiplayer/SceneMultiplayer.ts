@@ -54,6 +54,8 @@ interface PendingPeer {
 }
 
 const SERVER_ID = 1;
+/** ENet's peer limit: a server has at most 4095 clients, so a client at most 4095 peers (the server and 4094 others). */
+const MAX_RELAYED_PEERS = 4095;
 const OPTION_KEYS = new Set(['autoPoll', 'maxPathsPerPeer']);
 
 /**
@@ -544,11 +546,16 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
       case SysCommand.ADD_PEER:
       case SysCommand.DEL_PEER:
         if (!relaying || iAmServer || sender !== SERVER_ID) return this.#drop('badSysCommand', `ADD/DEL_PEER from ${sender}`);
+        // A hostile server could name 0, 1, ourselves or peers it never announced; Godot would take them all.
         if (packet[1] === SysCommand.ADD_PEER) {
-          // A hostile server could name 0, 1 or ourselves; Godot would admit them all.
-          if (target <= SERVER_ID || this.#connected.has(target)) return this.#drop('badSysCommand', `ADD_PEER of ${target}`);
+          if (target <= SERVER_ID || target === this.getUniqueId() || this.#connected.has(target)) return this.#drop('badSysCommand', `ADD_PEER of ${target}`);
+          // Each peer costs memory: a server announcing more than it can have is not believed.
+          if (this.#connected.size >= MAX_RELAYED_PEERS) return this.#drop('badSysCommand', `ADD_PEER of ${target}: more peers than a server can have`);
           this.#admitPeer(target);
-        } else this.#delPeer(target);
+        } else {
+          if (target === SERVER_ID || !this.#connected.has(target)) return this.#drop('badSysCommand', `DEL_PEER of ${target}, which is not a peer`);
+          this.#delPeer(target);
+        }
         return;
       case SysCommand.RELAY:
         return this.#processRelay(sender, target, packet, mode, channel, relaying, iAmServer);

@@ -21,6 +21,7 @@ import {
   RPC_NAME_ID_U16,
   RPC_NODE_ID_SHIFT,
   cstring,
+  pathForMessage,
   readCString,
 } from './protocol';
 import { RPCMode, RpcMethod } from './rpc-config';
@@ -98,7 +99,7 @@ export class SceneRPC {
       if (end >= packet.length || end < headerEnd) return host.drop('malformed', `RPC from ${from}: inline path outside the packet`);
       const path = readCString(packet, end);
       node = host.findNode(path);
-      if (node === undefined) return host.drop('unknownPath', `RPC from ${from} for node "${path}", which is not registered here`);
+      if (node === undefined) return host.drop('unknownPath', `RPC from ${from} for node "${pathForMessage(path)}", which is not registered here`);
     } else {
       node = host.cache.receivedNode(from, nodeId);
       if (node === undefined) return host.drop('unknownCacheId', `ID ${nodeId} not found in cache of peer ${from}`);
@@ -135,11 +136,15 @@ export class SceneRPC {
       }
     }
     if (method.args === null) return raw;
-    if (raw.length < method.requiredArgs || raw.length > method.args.length) {
+    if (raw.length < method.requiredArgs || (raw.length > method.args.length && !method.restArgs)) {
       return void host.drop('badArguments', `${where}: ${raw.length} arguments, the method takes ${describeArity(method)}`);
     }
     const out: unknown[] = [];
     for (let i = 0; i < raw.length; i++) {
+      if (i >= method.args.length) {
+        out.push(raw[i]); // a ...rest argument: untyped
+        continue;
+      }
       const converted = fromDeclared(raw[i], method.args[i]);
       if (!converted.ok) return void host.drop('badArguments', `${where}: argument ${i + 1}: ${converted.reason}`);
       out.push(converted.value);
@@ -232,6 +237,7 @@ function allowed(method: RpcMethod, from: number, node: NetworkNode): boolean {
 
 function describeArity(method: RpcMethod): string {
   const total = method.args?.length ?? 0;
+  if (method.restArgs) return `${method.requiredArgs} or more`;
   return method.requiredArgs === total ? String(total) : `${method.requiredArgs} to ${total}`;
 }
 
@@ -241,14 +247,17 @@ function describeArity(method: RpcMethod): string {
  */
 function shapeArguments(where: string, method: RpcMethod, args: readonly unknown[]): unknown[] {
   if (method.args === null) return [...args];
-  if (args.length < method.requiredArgs || args.length > method.args.length) {
+  const declared = method.args;
+  if (args.length < method.requiredArgs || (args.length > declared.length && !method.restArgs)) {
     throw new TypeError(`${where}: takes ${describeArity(method)} arguments, got ${args.length}`);
   }
-  return args.map((arg, i) => toDeclared(arg, (method.args as NonNullable<RpcMethod['args']>)[i], `${where}: argument ${i + 1}`));
+  return args.map((arg, i) => (i < declared.length ? toDeclared(arg, declared[i], `${where}: argument ${i + 1}`) : arg));
 }
 
 /** A locally called declared method sees what a remote call would: shaped values converted back. */
 function fromLocal(value: unknown, method: RpcMethod, i: number): unknown {
-  const converted = fromDeclared(value, (method.args as NonNullable<RpcMethod['args']>)[i]);
+  const declared = (method.args as NonNullable<RpcMethod['args']>)[i];
+  if (declared === undefined) return value; // a ...rest argument
+  const converted = fromDeclared(value, declared);
   return converted.ok ? converted.value : value;
 }

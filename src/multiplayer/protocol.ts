@@ -67,6 +67,11 @@ export function readCString(bytes: Uint8Array, start: number, end = bytes.length
   return (nul < 0 ? slice : slice.subarray(0, nul)).toString('utf8');
 }
 
+/** A path read from the wire, for an error message: a peer decides its length, the log should not. */
+export function pathForMessage(path: string): string {
+  return path.length <= 200 ? path : `${path.slice(0, 200)}… (${path.length} characters)`;
+}
+
 /** Why a received packet was dropped; SceneMultiplayer counts each (getCounters). */
 export const DROP_REASONS = [
   'malformed',

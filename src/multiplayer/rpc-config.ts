@@ -30,7 +30,7 @@ export type RpcDeclaration =
       transferMode?: 'reliable' | 'unreliable' | 'unreliable_ordered' | TransferMode;
       callLocal?: boolean;
       channel?: number;
-      args?: readonly (string | { type: string; optional?: boolean; name?: string })[];
+      args?: readonly (string | { type: string; optional?: boolean; rest?: boolean; name?: string })[];
       /** Where the manifest found it; informational. */
       source?: unknown;
     };
@@ -46,6 +46,8 @@ export interface RpcMethod {
   readonly args: readonly DeclaredType[] | null;
   /** How many leading parameters have no default. */
   readonly requiredArgs: number;
+  /** A variadic `...rest` parameter takes any number of further (untyped) arguments. */
+  readonly restArgs: boolean;
 }
 
 const MODES: Record<string, RPCMode> = {
@@ -77,20 +79,26 @@ export function parseRpcDeclaration(method: string, decl: RpcDeclaration): Setti
   if (!Number.isInteger(channel) || channel < 0) throw new RangeError(`${where}: channel must be an integer >= 0`);
   let args: DeclaredType[] | null = null;
   let requiredArgs = 0;
+  let restArgs = false;
   if (decl.args !== undefined) {
     if (!Array.isArray(decl.args)) throw new TypeError(`${where}: args must be an array of GDScript types`);
     args = [];
     let sawOptional = false;
-    for (const arg of decl.args) {
+    for (const [i, arg] of decl.args.entries()) {
       const text = typeof arg === 'string' ? arg : arg?.type;
-      if (typeof text !== 'string') throw new TypeError(`${where}: each argument is a type name or { type, optional }`);
+      if (typeof text !== 'string') throw new TypeError(`${where}: each argument is a type name or { type, optional, rest }`);
+      if (typeof arg === 'object' && arg.rest === true) {
+        if (i !== decl.args.length - 1) throw new TypeError(`${where}: only the last argument can be a ...rest argument`);
+        restArgs = true;
+        break;
+      }
       args.push(text === '' ? VARIANT : parseDeclaredType(text));
       const optional = typeof arg === 'object' && arg.optional === true;
       if (!optional && !sawOptional) requiredArgs++;
       sawOptional ||= optional;
     }
   }
-  return { rpcMode, transferMode, callLocal, channel, args, requiredArgs };
+  return { rpcMode, transferMode, callLocal, channel, args, requiredArgs, restArgs };
 }
 
 function enumValue<T extends number>(
@@ -107,7 +115,7 @@ function enumValue<T extends number>(
   throw new RangeError(`${where}: ${key} must be one of ${Object.keys(names).join(', ')}`);
 }
 
-/** `@rpc("any_peer", "call_local", "unreliable", 2)` — any order, each kind at most once, an int channel. */
+/** `@rpc("any_peer", "call_local", "unreliable", 2)` — the strings in any order, each kind at most once; the channel, an int, only as the fourth argument. */
 function parseAnnotation(where: string, text: string): Settings {
   let body = text.trim();
   const wrapped = /^@rpc\s*(?:\((.*)\))?$/s.exec(body);
@@ -117,8 +125,12 @@ function parseAnnotation(where: string, text: string): Settings {
   let callLocal: boolean | undefined;
   let channel: number | undefined;
   const tokens = body.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
-  for (const token of tokens) {
+  for (const [index, token] of tokens.entries()) {
     const word = token.replace(/^(["'])(.*)\1$/, '$2');
+    // As GDScript: three strings at most, then the channel as the fourth argument.
+    if (index > 3 || (index === 3) !== /^\d+$/.test(token)) {
+      throw new TypeError(`${where}: "${text}": @rpc takes up to three mode strings, then the channel as its fourth argument`);
+    }
     const clash = (kind: string) => new TypeError(`${where}: "${text}" sets the ${kind} twice`);
     if (MODES[word] !== undefined && word !== 'disabled') {
       if (rpcMode !== undefined) throw clash('rpc mode');
@@ -129,8 +141,7 @@ function parseAnnotation(where: string, text: string): Settings {
     } else if (CALL_LOCAL[word] !== undefined) {
       if (callLocal !== undefined) throw clash('call_local setting');
       callLocal = CALL_LOCAL[word];
-    } else if (/^\d+$/.test(word) && word === token) {
-      if (channel !== undefined) throw clash('channel');
+    } else if (index === 3) {
       channel = Number(word);
     } else {
       throw new TypeError(`${where}: "${token}" is not an @rpc argument (any_peer, authority, call_local, call_remote, reliable, unreliable, unreliable_ordered, or a channel number)`);
@@ -143,6 +154,7 @@ function parseAnnotation(where: string, text: string): Settings {
     channel: channel ?? 0,
     args: null,
     requiredArgs: 0,
+    restArgs: false,
   };
 }
 

@@ -273,12 +273,73 @@ export function fromDeclared(value: unknown, d: DeclaredType): Converted {
   if (d.type === VariantType.FLOAT && (actual === VariantType.FLOAT || actual === VariantType.INT)) {
     return { ok: true, value: Number(value) };
   }
-  if (d.type === VariantType.INT && actual === VariantType.FLOAT) return { ok: true, value: Math.trunc(Number(value)) };
+  if (d.type === VariantType.INT && actual === VariantType.FLOAT) {
+    // GDScript truncates; NaN, infinities and floats beyond int64 have no int to become.
+    const n = Number(value);
+    if (!Number.isFinite(n) || Math.abs(n) >= 2 ** 63) return { ok: false, reason: `expected int, got FLOAT ${n}` };
+    return { ok: true, value: Math.trunc(n) + 0 };
+  }
   if (d.type === VariantType.STRING && actual === VariantType.STRING_NAME) return { ok: true, value: (value as StringName).value };
   if (d.type === VariantType.STRING_NAME && actual === VariantType.STRING) return { ok: true, value: new StringName(value as string) };
   if (d.type === VariantType.OBJECT && actual === VariantType.NIL) return { ok: true, value };
+  if (d.type === VariantType.ARRAY && actual === d.type && isTyped(d.element)) return fromTypedArray(value as unknown[], d, d.element);
+  if (d.type === VariantType.DICTIONARY && actual === d.type && (isTyped(d.key) || isTyped(d.value))) {
+    return fromTypedDictionary(value as Map<unknown, unknown>, d);
+  }
   if (actual === d.type) return { ok: true, value };
   return { ok: false, reason: `expected ${d.text}, got ${describe(value)}` };
+}
+
+function isTyped(d: DeclaredType | undefined): d is DeclaredType {
+  return d !== undefined && d.type !== null;
+}
+
+// A typed Array[T] or Dictionary[K, V] parameter takes only a container typed the same way (GDScript
+// refuses an untyped `[]` or `{}` there, and a container of other elements), holding what such a
+// container can hold: elements of its type, or of one it converts on insertion (int into float, String
+// and StringName, null into objects). The decoder keeps the container type a peer sent, not its elements'.
+
+function sameContainerType(t: ContainerType, d: DeclaredType | undefined): boolean {
+  return t.type === (d?.type ?? VariantType.NIL);
+}
+
+function fromElement(value: unknown, d: DeclaredType | undefined): Converted {
+  if (!isTyped(d)) return { ok: true, value };
+  const actual = variantTypeOf(value);
+  if (d.type === VariantType.FLOAT && (actual === VariantType.FLOAT || actual === VariantType.INT)) return { ok: true, value: Number(value) };
+  if (d.type === VariantType.STRING && actual === VariantType.STRING_NAME) return { ok: true, value: (value as StringName).value };
+  if (d.type === VariantType.STRING_NAME && actual === VariantType.STRING) return { ok: true, value: new StringName(value as string) };
+  if (actual === d.type || (d.type === VariantType.OBJECT && actual === VariantType.NIL)) return { ok: true, value };
+  return { ok: false, reason: `expected ${d.text} elements, got ${describe(value)}` };
+}
+
+function fromTypedArray(value: unknown[], d: DeclaredType, element: DeclaredType): Converted {
+  if (!(value instanceof TypedArray) || !sameContainerType(value.elementType, element)) {
+    return { ok: false, reason: `expected ${d.text}, got ${value instanceof TypedArray ? `Array[${VariantType[value.elementType.type]}]` : 'an untyped Array'}` };
+  }
+  const out = new TypedArray(value.elementType);
+  for (const item of value) {
+    const converted = fromElement(item, element);
+    if (!converted.ok) return converted;
+    out.push(converted.value);
+  }
+  return { ok: true, value: out };
+}
+
+function fromTypedDictionary(value: Map<unknown, unknown>, d: DeclaredType): Converted {
+  if (!(value instanceof TypedDictionary) || !sameContainerType(value.keyType, d.key) || !sameContainerType(value.valueType, d.value)) {
+    const got = value instanceof TypedDictionary ? `Dictionary[${VariantType[value.keyType.type]}, ${VariantType[value.valueType.type]}]` : 'an untyped Dictionary';
+    return { ok: false, reason: `expected ${d.text}, got ${got}` };
+  }
+  const out = new TypedDictionary(value.keyType, value.valueType);
+  for (const [k, v] of value) {
+    const key = fromElement(k, d.key);
+    if (!key.ok) return key;
+    const val = fromElement(v, d.value);
+    if (!val.ok) return val;
+    out.set(key.value, val.value);
+  }
+  return { ok: true, value: out };
 }
 
 function describe(value: unknown): string {

@@ -8,8 +8,9 @@
 #   socket_layer   deps/enet/socket_layer.c on real loopback sockets: batched and plain receives of
 #                  fuzzed datagram sizes, address formatting and literal-only resolution
 #                  (libFuzzer, tools/fuzz/socket_layer_fuzz.c)
-#   variant        decodeVariant (src/variant/marshalls.ts) with a coverage-guided loop on V8's block coverage
-#                  (tools/fuzz/variant-fuzz.js)
+#   variant        decodeVariant (src/variant/marshalls.ts)            } coverage-guided loops on V8's block
+#   scene          SceneMultiplayer's receive path (src/multiplayer/) } coverage (tools/fuzz/js-fuzz.js, with
+#                  fed packet sequences through an in-memory peer     } variant-target.js and scene-target.ts)
 #
 # The C targets are built with clang -fsanitize=fuzzer,address,undefined into build/fuzz/ (Debian:
 # apt-get install clang libclang-rt-14-dev zlib1g-dev). Each target runs for the time budget with
@@ -22,7 +23,7 @@
 # fuzzing: each must pass once its bug is fixed (with the workarounds, or by deps/enet/patches);
 # --no-workarounds --repro shows the bugs that are not fixed in deps/enet/patches yet.
 #
-# Prints, per target: executions, coverage (libFuzzer's cov: edges and ft: features; for variant,
+# Prints, per target: executions, coverage (libFuzzer's cov: edges and ft: features; for the JS targets,
 # V8 blocks and features), corpus size, crashes, peak RSS; writes them to tools/fuzz/results.md
 # (or FILE). Exit status 1 if any target crashed (its reproducer is in build/fuzz/crashes/<target>/).
 set -euo pipefail
@@ -45,14 +46,18 @@ while [ $# -gt 0 ]; do
     --repro) REPRO=1; shift ;;
     --results) RESULTS="$2"; shift 2 ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-    enet_receive|compressors|socket_layer|variant) TARGETS+=("$1"); shift ;;
+    enet_receive|compressors|socket_layer|variant|scene) TARGETS+=("$1"); shift ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(enet_receive compressors socket_layer variant)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(enet_receive compressors socket_layer variant scene)
+JS_TARGETS=" variant scene "
 
+# The JS targets need only Node; clang only when a C target is asked for.
+NEED_C=0
+for t in "${TARGETS[@]}"; do [[ "$JS_TARGETS" == *" $t "* ]] || NEED_C=1; done
 CC="${CC:-clang}"
-if ! command -v "$CC" >/dev/null; then
+if [ "$NEED_C" = 1 ] && ! command -v "$CC" >/dev/null; then
   echo "run.sh: $CC not found; install it with: apt-get install clang libclang-rt-14-dev zlib1g-dev" >&2
   exit 2
 fi
@@ -177,21 +182,30 @@ build() {
   # workarounds the generator's own traffic trips the bugs they cover, so the committed seeds stay.
   if [ "$WORKAROUNDS" = 0 ]; then
     echo "   --no-workarounds: seed corpora not regenerated"
-    (cd "$ROOT" && npx tsc -p tsconfig.json)
     return 0
   fi
-  for t in enet_receive compressors socket_layer variant; do
+  for t in enet_receive compressors socket_layer; do
     rm -rf "$HERE/corpus/$t"
     mkdir -p "$HERE/corpus/$t"
   done
   ASAN_OPTIONS=detect_leaks=1 "$OUT/bin/enet_seedgen" "$HERE/corpus/enet_receive" "$HERE/corpus/compressors" \
     "$HERE/corpus/socket_layer" >/dev/null
-  # decodeVariant comes from the compiled TypeScript.
-  (cd "$ROOT" && npx tsc -p tsconfig.json)
-  node "$HERE/variant-fuzz.js" --make-seeds "$HERE/corpus/variant" >/dev/null
 }
 
-[ "$BUILD" = 1 ] && build
+# The JS targets' seeds (generated, never committed). decodeVariant comes from the compiled TypeScript;
+# the scene target runs src/ through tools/ts-run.js.
+build_js() {
+  (cd "$ROOT" && npx tsc -p tsconfig.json)
+  for t in $JS_TARGETS; do
+    rm -rf "$HERE/corpus/$t"
+    node "$HERE/js-fuzz.js" "$t" --make-seeds "$HERE/corpus/$t" >/dev/null
+  done
+}
+
+if [ "$BUILD" = 1 ]; then
+  [ "$NEED_C" = 1 ] && build
+  build_js
+fi
 
 if [ "$REPRO" = 1 ]; then
   mkdir -p "$OUT/logs"
@@ -199,12 +213,19 @@ if [ "$REPRO" = 1 ]; then
   for f in "$HERE"/repro/*; do
     name="$(basename "$f")"
     target="${name%%-*}"
-    [ -x "$OUT/bin/${target}_fuzz" ] || continue
+    [[ " ${TARGETS[*]} " == *" $target "* ]] || continue
+    if [[ "$JS_TARGETS" == *" $target "* ]]; then
+      replay=(node "$HERE/js-fuzz.js" "$target" --replay "$f")
+    elif [ -x "$OUT/bin/${target}_fuzz" ]; then
+      replay=("$OUT/bin/${target}_fuzz" "$f")
+    else
+      continue
+    fi
     if ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-       "$OUT/bin/${target}_fuzz" "$f" >"$OUT/logs/repro-$name.log" 2>&1; then
+       "${replay[@]}" >"$OUT/logs/repro-$name.log" 2>&1; then
       echo "pass  $name"
     else
-      echo "FAIL  $name: $(grep -m1 -E 'ERROR: |runtime error:|invariant broken' "$OUT/logs/repro-$name.log" | sed 's/^.*ERROR: //')"
+      echo "FAIL  $name: $(grep -m1 -E 'ERROR: |runtime error:|invariant broken|CRASH: ' "$OUT/logs/repro-$name.log" | sed 's/^.*ERROR: //')"
       failed=1
     fi
   done
@@ -239,44 +260,73 @@ run_libfuzzer() {
   return 0
 }
 
-run_variant() {
-  local log="$OUT/logs/variant.log" json="$OUT/logs/variant.json"
-  mkdir -p "$OUT/logs" "$OUT/corpus/variant" "$OUT/crashes/variant"
-  echo "== variant: ${SECONDS_EACH}s"
+run_js() {
+  local target="$1" log="$OUT/logs/$1.log" json="$OUT/logs/$1.json"
+  mkdir -p "$OUT/logs" "$OUT/corpus/$target" "$OUT/crashes/$target"
+  echo "== $target: ${SECONDS_EACH}s"
   local status=0
-  node "$HERE/variant-fuzz.js" --seconds "$SECONDS_EACH" --corpus "$OUT/corpus/variant" --seeds "$HERE/corpus/variant" \
-    --crashes "$OUT/crashes/variant" --json "$json" >"$log" 2>&1 || status=$?
+  rm -f "$json"
+  node "$HERE/js-fuzz.js" "$target" --seconds "$SECONDS_EACH" --corpus "$OUT/corpus/$target" --seeds "$HERE/corpus/$target" \
+    --crashes "$OUT/crashes/$target" --json "$json" >"$log" 2>&1 || status=$?
   if [ -f "$json" ]; then
-    EXECS[variant]=$(node -p "require('$json').executions")
-    COV[variant]=$(node -p "const j=require('$json'); j.blocksCovered + '/' + j.blocksTotal + ' blocks'")
-    FT[variant]=$(node -p "require('$json').features")
-    CORPUS[variant]=$(node -p "require('$json').corpus")
-    RSS[variant]=$(node -p "require('$json').peakRssMb")MB
-    CRASHES[variant]=$(node -p "require('$json').crashes")
+    EXECS[$target]=$(node -p "require('$json').executions")
+    COV[$target]=$(node -p "const j=require('$json'); j.blocksCovered + '/' + j.blocksTotal + ' blocks'")
+    FT[$target]=$(node -p "require('$json').features")
+    CORPUS[$target]=$(node -p "require('$json').corpus")
+    RSS[$target]=$(node -p "require('$json').peakRssMb")MB
+    CRASHES[$target]=$(node -p "require('$json').crashes")
+    # The scene target's own figures: packets fed and what became of them.
+    NOTES[$target]=$(node -p "const j=require('$json'); j.packets === undefined ? '' : j.inputs + ' sessions, ' + j.packets + ' packets: ' +
+      j.packetsDropped + ' dropped and counted, ' + j.packetsDelivered + ' delivered, ' + j.packetsSilentlyAccepted + ' legitimately silent; ' +
+      j.handlerCalls + ' RPC handler calls'")
   else
-    CRASHES[variant]="?"
+    CRASHES[$target]="?"
   fi
-  [ "$status" -ne 0 ] && NOTES[variant]="exit status $status, see ${log#$ROOT/}"
+  [ "$status" -ne 0 ] && NOTES[$target]="${NOTES[$target]:-} exit status $status, see ${log#$ROOT/}"
   return 0
 }
 
 for t in "${TARGETS[@]}"; do
-  if [ "$t" = variant ]; then run_variant; else run_libfuzzer "$t"; fi
+  if [[ "$JS_TARGETS" == *" $t "* ]]; then run_js "$t"; else run_libfuzzer "$t"; fi
 done
 
-clang_version=$("$CC" --version | head -1)
+# Rows of targets not run this time are kept from the previous results (each row has its own date).
+# So are the notes written below the table.
+declare -A KEPT
+notes=""
+if [ -f "$RESULTS" ]; then
+  in_table=0
+  while IFS= read -r line; do
+    if [[ "$line" == "|"* ]]; then
+      in_table=1
+      t=$(sed -n 's/^| \([a-z_]*\) | .*/\1/p' <<<"$line")
+      [ -n "$t" ] && [ "$t" != target ] && [[ " ${TARGETS[*]} " != *" $t "* ]] && KEPT[$t]="$line"
+    elif [ "$in_table" = 1 ]; then
+      notes+="$line"$'\n'
+    fi
+  done <"$RESULTS"
+fi
+clang_version=$([ "$NEED_C" = 1 ] && "$CC" --version | head -1 || echo "no C targets")
+today=$(date -u +%Y-%m-%d)
 {
   echo "# Fuzzing results"
   echo
-  echo "Written by \`tools/fuzz/run.sh --seconds $SECONDS_EACH\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $clang_version, Node $(node --version))."
+  echo "Written by \`tools/fuzz/run.sh --seconds $SECONDS_EACH ${TARGETS[*]}\` on $today ($(nproc) cores, $clang_version, Node $(node --version));"
+  echo "rows of other targets are kept from earlier runs (the date column says when each ran)."
   echo "Coverage: libFuzzer's \`cov\` (instrumented edges reached) and \`ft\` (features: edges with hit-count buckets);"
-  echo "for \`variant\`, V8 block coverage of dist/variant/marshalls.js + dist/variant/types.js (blocks reached / blocks seen) and features."
+  echo "for \`variant\`, V8 block coverage of dist/variant/marshalls.js + dist/variant/types.js (blocks reached / blocks seen) and features;"
+  echo "for \`scene\`, the same of src/multiplayer/{SceneMultiplayer,SceneCache,SceneRPC,NetworkNode,rpc-config,protocol}.ts + src/variant/{marshalls,typed,types}.ts."
   echo
-  echo "| target | seconds | executions | coverage | features | corpus | crashes | peak RSS | notes |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  for t in "${TARGETS[@]}"; do
-    echo "| $t | $SECONDS_EACH | ${EXECS[$t]:-?} | ${COV[$t]:-?} | ${FT[$t]:-?} | ${CORPUS[$t]:-?} | ${CRASHES[$t]:-?} | ${RSS[$t]:-?} | ${NOTES[$t]:-} |"
+  echo "| target | date | seconds | executions | coverage | features | corpus | crashes | peak RSS | notes |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for t in enet_receive compressors socket_layer $JS_TARGETS; do
+    if [[ " ${TARGETS[*]} " == *" $t "* ]]; then
+      echo "| $t | $today | $SECONDS_EACH | ${EXECS[$t]:-?} | ${COV[$t]:-?} | ${FT[$t]:-?} | ${CORPUS[$t]:-?} | ${CRASHES[$t]:-?} | ${RSS[$t]:-?} | ${NOTES[$t]:-} |"
+    elif [ -n "${KEPT[$t]:-}" ]; then
+      echo "${KEPT[$t]}"
+    fi
   done
+  printf '%s' "$notes"
 } >"$RESULTS"
 cat "$RESULTS"
 
