@@ -12,6 +12,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { parseCli, integer, number, list } = require('../tools/cli');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
@@ -34,74 +35,56 @@ const SERVERS = {
 };
 const GROUPS = ['tput', 'pingpong', 'idle', 'bcast', 'connect', 'steady'];
 
-function usage(code) {
-  console.log(`usage: node bench/run.js [options]
-  --quick                 1 round, short windows, 15 s steady run (for iteration)
-  --servers c,conn,mp,npm,dgram,dtls   servers to run (default: these six; also mpput = ENetMultiplayerPeer
-                          with flush: 'put', Godot's one datagram per put)
-  --workloads ${GROUPS.join(',')}   workload groups (default: all)
-  --clients 1,100,1000    client counts of the echo rows (default: 1,100,1000)
-  --rounds N              measured windows per workload (median; default 3, quick 1)
-  --window S --warmup S   window and warm-up seconds (default 1 / 0.3)
-  --idle-secs S           length of each idle window (default 2)
-  --steady-secs S         length of the steady-RSS run (default 60, quick 15)
-  --steady-servers LIST   servers of the steady-RSS run (default: conn,mp)
-  --connect-clients N     clients of the connect storm (default 4000)
-  --no-pin                do not pin server and load generator to cores
-  --max-wait F            repeat a run (up to twice) when the load generator (or the C server) waited
-                          for its core more than F of a window (default 0.2); keep the least disturbed
-  --retry-budget S        at most S seconds of such repeats (default 60, quick 30)
-  --nice N                run server and load generator under \`nice -n N\` (N < 0 needs root): less
-                          disturbance from other work on a shared machine
-  --no-build              do not (re)compile the C programs
-  --profile               run the Node servers under --cpu-prof; report their hottest functions
-  --enet-throttle         keep ENet's unreliable packet throttle (default: the clients configure
-                          deceleration 0, so ENet never drops unreliable packets on purpose)
-  --output FILE           where to write the Markdown report
-  --report RAW.json       only render the report again from a raw results file of an earlier run`);
-  process.exit(code);
-}
+const SERVER_NAMES = () => Object.keys(SERVERS);
+const SPEC = {
+  quick: { type: 'boolean', help: '1 round, short windows, 15 s steady run (for iteration)' },
+  servers: { value: 'LIST', help: 'servers to run (default: c,conn,mp,npm,dgram,dtls; also mpput = ENetMultiplayerPeer with flush: \'put\', Godot\'s one datagram per put)', parse: list(SERVER_NAMES()) },
+  workloads: { value: 'LIST', help: `workload groups (default: all of ${GROUPS.join(',')})`, parse: list(GROUPS) },
+  clients: { value: 'LIST', help: 'client counts of the echo rows (default: 1,100,1000)', parse: list(undefined, integer(1, 100000)) },
+  rounds: { value: 'N', help: 'measured windows per workload (median; default 3, quick 1)', parse: integer(1) },
+  window: { value: 'S', help: 'window seconds (default 1)', parse: number(0.01) },
+  warmup: { value: 'S', help: 'warm-up seconds (default 0.3)', parse: number(0) },
+  'idle-secs': { value: 'S', help: 'length of each idle window (default 2)', parse: number(0.1) },
+  'steady-secs': { value: 'S', help: 'length of the steady-RSS run (default 60, quick 15)', parse: number(1) },
+  'steady-servers': { value: 'LIST', help: 'servers of the steady-RSS run (default: conn,mp)', parse: list(SERVER_NAMES()) },
+  'connect-clients': { value: 'N', help: 'clients of the connect storm (default 4000)', parse: integer(1, 4095) },
+  'no-pin': { type: 'boolean', help: 'do not pin server and load generator to cores' },
+  'max-wait': { value: 'F', help: 'repeat a run (up to twice) when the load generator (or the C server) waited for its core more than F of a window; keep the least disturbed (default 0.2)', parse: number(0, 1) },
+  'retry-budget': { value: 'S', help: 'at most S seconds of such repeats (default 60, quick 30)', parse: number(0) },
+  nice: { value: 'N', help: 'run server and load generator under `nice -n N` (N < 0 needs root): less disturbance from other work on a shared machine', parse: integer(-20, 19) },
+  'no-build': { type: 'boolean', help: 'do not (re)compile the C programs' },
+  profile: { type: 'boolean', help: 'run the Node servers under --cpu-prof; report their hottest functions' },
+  'enet-throttle': { type: 'boolean', help: "keep ENet's unreliable packet throttle (default: the clients configure deceleration 0, so ENet never drops unreliable packets on purpose)" },
+  output: { value: 'FILE', help: 'where to write the Markdown report', parse: (file) => path.resolve(file) },
+  report: { value: 'RAW.json', help: 'only render the report again from a raw results file of an earlier run', parse: (file) => path.resolve(file) },
+};
 
 function parseOptions(argv) {
+  const v = parseCli('node bench/run.js', 'Runs the benchmark: six servers on the same compiled ENet (one of them over DTLS), driven by a C load generator.', SPEC, argv);
+  const selective = ['servers', 'workloads', 'clients', 'connect-clients', 'profile', 'enet-throttle'].some((name) => v[name] !== undefined);
   const o = {
-    quick: false, servers: Object.keys(SERVERS).filter((k) => !SERVERS[k].optional), groups: [...GROUPS], clients: [1, 100, 1000], rounds: null,
-    window: null, warmup: null, idleSecs: null, steadySecs: null, steadyServers: ['conn', 'mp'],
-    connectClients: 4000, pin: true, build: true, output: null, selective: false, profile: false, enetThrottle: false, nice: 0, maxWait: 0.2, retryBudget: null,
+    quick: v.quick === true,
+    servers: v.servers ?? Object.keys(SERVERS).filter((k) => !SERVERS[k].optional),
+    groups: v.workloads ?? [...GROUPS],
+    clients: v.clients ?? [1, 100, 1000],
+    rounds: v.rounds ?? null,
+    window: v.window ?? null,
+    warmup: v.warmup ?? null,
+    idleSecs: v['idle-secs'] ?? null,
+    steadySecs: v['steady-secs'] ?? null,
+    steadyServers: v['steady-servers'] ?? ['conn', 'mp'],
+    connectClients: v['connect-clients'] ?? 4000,
+    pin: !v['no-pin'],
+    build: !v['no-build'],
+    output: v.output ?? null,
+    reportFile: v.report,
+    selective,
+    profile: v.profile === true,
+    enetThrottle: v['enet-throttle'] === true,
+    nice: v.nice ?? 0,
+    maxWait: v['max-wait'] ?? 0.2,
+    retryBudget: v['retry-budget'] ?? null,
   };
-  const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) usage(2);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--quick': o.quick = true; break;
-      case '--servers': o.servers = list(next()); o.selective = true; break;
-      case '--workloads': o.groups = list(next()); o.selective = true; break;
-      case '--clients': o.clients = list(next()).map(Number); o.selective = true; break;
-      case '--rounds': o.rounds = Number(next()); break;
-      case '--window': o.window = Number(next()); break;
-      case '--warmup': o.warmup = Number(next()); break;
-      case '--idle-secs': o.idleSecs = Number(next()); break;
-      case '--steady-secs': o.steadySecs = Number(next()); break;
-      case '--steady-servers': o.steadyServers = list(next()); break;
-      case '--connect-clients': o.connectClients = Number(next()); o.selective = true; break;
-      case '--no-pin': o.pin = false; break;
-      case '--nice': o.nice = Number(next()); break;
-      case '--max-wait': o.maxWait = Number(next()); break;
-      case '--retry-budget': o.retryBudget = Number(next()); break;
-      case '--no-build': o.build = false; break;
-      case '--profile': o.profile = true; o.selective = true; break;
-      case '--enet-throttle': o.enetThrottle = true; o.selective = true; break;
-      case '--output': o.output = path.resolve(next()); break;
-      case '--report': o.reportFile = path.resolve(next()); break;
-      case '-h': case '--help': usage(0); break;
-      default: console.error(`unknown option ${a}`); usage(2);
-    }
-  }
-  for (const s of o.servers) if (!SERVERS[s]) { console.error(`unknown server ${s}`); usage(2); }
-  for (const g of o.groups) if (!GROUPS.includes(g)) { console.error(`unknown workload group ${g}`); usage(2); }
   o.rounds ??= o.quick ? 1 : 3;
   o.window ??= 1;
   o.warmup ??= 0.3;
@@ -608,7 +591,7 @@ function report(o, results, meta) {
       p(`| ${SERVERS[k].label} | ${ms(s.ms)}, ${ms(s.worstMs)} | ${s.connected} / ${s.clients} (fewest) | ${fmt(s.cpuPerConnectUs, 0)} µs (${fmtRate(1e6 / s.cpuPerConnectUs)}/s) | ${fmt(s.rssBefore / 1024, 1)} → ${fmt(s.rssAfter / 1024, 1)} MiB | ${fmt(s.bytesPerPeer / 1024, 1)} KiB |`);
     }
     p();
-    p('Each client is its own ENet host (own socket); all CONNECTs are queued, then flushed at once. Memory per peer = RSS growth (0.5 s after the last connect) / peers. Server CPU per connect = its CPU time from the first CONNECT to 0.5 s after the last, over the clients connected. The Godot 4 clients of the ENetMultiplayerPeer server request 255 channels, as Godot does; the plain ENet clients request 2. DTLS clients each complete a handshake first (cookie exchange, ECDHE, RSA 2048 signature); as in Godot, the server takes up at most 16 new addresses per burst of datagrams and the others retransmit their ClientHello after 1 s (then 2 s, 4 s, ...), which sets the time to connect them all.');
+    p('Each client is its own ENet host (own socket); all CONNECTs are queued, then flushed at once. Memory per peer = RSS growth (0.5 s after the last connect) / peers. Server CPU per connect = its CPU time from the first CONNECT to 0.5 s after the last, over the clients connected. The Godot 4 clients of the ENetMultiplayerPeer server request 255 channels, as Godot does; the plain ENet clients request 2. DTLS clients each complete a handshake first (cookie exchange, ECDHE, RSA 2048 signature); as in Godot, the server starts at most 16 handshakes per receive round (it keeps up to its peer count of ClientHellos waiting), and those that find no room retransmit after 1 s (then 2 s, 4 s, ...), which sets the time to connect them all.');
     p();
   }
 

@@ -125,7 +125,7 @@ Napi::Value HostWrap::Create(const Napi::CallbackInfo& info) {
   if (host_ == nullptr) return Napi::Boolean::New(env, false);
   enet_socket_set_option(host_->socket, ENET_SOCKOPT_RCVBUF, kSocketBufferBytes);
   enet_socket_set_option(host_->socket, ENET_SOCKOPT_SNDBUF, kSocketBufferBytes);
-  if (maxPeers > 1) godot_enet_socket_batch_receives(host_->socket);  // servers: recvmmsg
+  if (maxPeers > 1) godot_enet_socket_batch_receives(host_->socket);  // servers: recvmmsg where there is one
   generation_.assign(maxPeers, 0);
   ledgers_.assign(maxPeers, SendLedger{});
   serviceErrors_ = 0;

@@ -116,7 +116,7 @@ function sendUdp(s: dgram.Socket, data: Buffer, port: number, address: string): 
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('mitigation 1: our socket layer replaces the header\'s (weak symbols), dual-stack with an IPv4 fallback', () => {
+describe('mitigation 1: our socket layer replaces the header\'s (patch 0016), dual-stack with an IPv4 fallback', () => {
   test('an in-process host runs on our socket layer with a dual-stack IPv6 socket', async () => {
     const ours = new RecordingHost();
     try {

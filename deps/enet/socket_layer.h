@@ -23,14 +23,14 @@ typedef struct GodotENetSocketStats {
 typedef struct GodotENetDtls GodotENetDtls;
 
 /* Counters for a socket created by ENet through this layer, or NULL if the socket is unknown. */
-const GodotENetSocketStats *godot_enet_socket_stats(int socket);
+const GodotENetSocketStats *godot_enet_socket_stats(ENetSocket socket);
 
 /* 6 for a dual-stack IPv6 socket, 4 for an IPv4 socket (the fallback when IPv6 is unavailable). */
-int godot_enet_socket_family(int socket);
+int godot_enet_socket_family(ENetSocket socket);
 
 /* Reads this socket's datagrams in batches (recvmmsg) from now on; for busy sockets, i.e. servers.
- * Costs about 64 KiB. Returns 0 on success. */
-int godot_enet_socket_batch_receives(int socket);
+ * Costs about 64 KiB. Returns 0 on success, -1 where the OS has no batch receive (only Linux has). */
+int godot_enet_socket_batch_receives(ENetSocket socket);
 
 /* DTLS hook: from now on ENet's sends and receives on `socket` go through `dtls` (dtls_layer.c), which
  * owns the socket's traffic and uses the *_plain functions below for the datagrams themselves. The socket

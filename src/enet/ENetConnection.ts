@@ -5,7 +5,9 @@ import { GodotError, reportError } from '../core/errors';
 import { CryptoKey } from '../crypto/CryptoKey';
 import { TLSOptions } from '../crypto/TLSOptions';
 import { X509Certificate } from '../crypto/X509Certificate';
-import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerOwner, createPeerToken } from './ENetPacketPeer';
+import {
+  ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerOwner, createPeerToken, packetTooLarge,
+} from './ENetPacketPeer';
 import { EVENT_DISCONNECT_TIMEOUT, EVENT_ERROR_RECORD, EVENT_FIELDS, NativeCounters, NativeHost, native } from './native';
 import { checkBool, checkBytes, checkInt, checkString } from '../core/validate';
 
@@ -247,6 +249,11 @@ export class ENetConnection implements PeerOwner {
    */
   service(timeout = 0): ServiceResult {
     checkInt('ENetConnection.service', 'timeout', timeout);
+    if (timeout < 0) {
+      // Godot hands it to ENet as an unsigned wait: -1 would block for 49 days.
+      reportError(`ENetConnection.service: timeout ${timeout} is negative`);
+      return [EventType.EVENT_ERROR, null, 0, 0];
+    }
     return this.#toResult(this.serviceRaw(timeout));
   }
 
@@ -396,6 +403,7 @@ export class ENetConnection implements PeerOwner {
       reportError(`ENetConnection.broadcast: invalid flags ${flags}`);
       return;
     }
+    if (packetTooLarge('ENetConnection.broadcast', packet.length)) return;
     host.broadcast(channel, packet, flags);
   }
 
@@ -418,10 +426,11 @@ export class ENetConnection implements PeerOwner {
     }
     const host = this.#requireHost('sendMany');
     if (host === null) return 0;
-    if (channel < 0 || (flags & ~FLAG_ALLOWED) !== 0) {
+    if (channel < 0 || channel > MAX_CHANNELS - 1 || (flags & ~FLAG_ALLOWED) !== 0) {
       reportError(`ENetConnection.sendMany: invalid channel ${channel} or flags ${flags}`);
       return 0;
     }
+    if (packetTooLarge('ENetConnection.sendMany', packet.length)) return 0;
     return targets.length === 0 ? 0 : host.peersSend(Int32Array.from(targets), channel, packet, flags);
   }
 
@@ -608,8 +617,9 @@ export class ENetConnection implements PeerOwner {
   watch(onWake: () => void, intervalMs = 10): boolean {
     if (typeof onWake !== 'function') throw new TypeError('ENetConnection.watch: onWake must be a function');
     checkInt('ENetConnection.watch', 'intervalMs', intervalMs);
+    if (intervalMs < 1 || intervalMs > 0xffffffff) throw new RangeError(`ENetConnection.watch: intervalMs must be 1 or more, got ${intervalMs}`);
     const host = this.#requireHost('watch');
-    return host !== null && host.watch(onWake, Math.max(1, intervalMs));
+    return host !== null && host.watch(onWake, intervalMs);
   }
 
   /** Node extra: stops watch(). */

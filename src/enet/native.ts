@@ -125,8 +125,9 @@ function loadBinding(): NativeBinding {
     return load(root) as NativeBinding;
   } catch (cause) {
     throw new Error(
-      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}). ` +
-        `Build it from source with "npm rebuild godot-enet" (needs cmake and a C/C++ compiler).`,
+      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}): no prebuilt ` +
+        `binary in the package fits, and none was built from source. Install CMake and a C/C++ compiler, then run ` +
+        `"npm rebuild godot-enet" (see the README's Install section).`,
       { cause },
     );
   }
@@ -140,3 +141,5 @@ export const EVENT_DISCONNECT_TIMEOUT = native.constants.EVENT_DISCONNECT_TIMEOU
 export const EVENT_ERROR_RECORD = native.constants.EVENT_ERROR;
 export const STALE_PEER = native.constants.STALE_PEER;
 export const BAD_CHANNEL = native.constants.BAD_CHANNEL;
+/** The longest packet ENet carries (every host's maximumPacketSize: 32 MiB); it refuses anything longer. */
+export const ENET_MAX_PACKET_SIZE = native.constants.HOST_DEFAULT_MAXIMUM_PACKET_SIZE;
