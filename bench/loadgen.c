@@ -14,7 +14,9 @@
  *
  * Protocols: enet (plain ENet; reliable = channel 0 RELIABLE, unreliable = channel 1 UNSEQUENCED),
  * godot (Godot 4's ENetMultiplayerPeer wire use: CONNECT data = the client's random id in [2, 2^31-1],
- * 255 channels, reliable = channel 0 flag 1, unreliable = channel 1 flags 10), udp (raw datagrams).
+ * 255 channels, reliable = channel 0 flag 1, unreliable = channel 1 flags 10), udp (raw datagrams),
+ * dtls (enet inside DTLS: each client host runs deps/enet/dtls_layer.c as a client that does not verify
+ * the server's certificate, on the OpenSSL this program is linked with).
  *
  * Workloads (--first: run once each, then --plan: run --rounds times; comma separated; "name:secs"
  * overrides the window length): rel64x10 = reliable, 64 B, 10 in flight per client; unrel, mix
@@ -52,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PROTO_ENET, PROTO_GODOT, PROTO_UDP };
+enum { PROTO_ENET, PROTO_GODOT, PROTO_UDP, PROTO_DTLS };
 enum { MODE_REL, MODE_UNREL, MODE_MIX, MODE_IDLE, MODE_BCAST, MODE_REPL };
 enum { ST_NONE, ST_CONNECTING, ST_CONNECTED, ST_GONE };
 
@@ -140,6 +142,13 @@ static uint64_t histCount;
 /* Batched receives (recvmmsg) where the socket layer has them, as the addon uses them for hosts with
  * several peers. Weak, so that the load generator also builds against a layer without them. */
 extern int godot_enet_socket_batch_receives(int socket) __attribute__((weak));
+
+/* The DTLS layer, for --proto dtls (weak as well: the load generator builds without it). */
+typedef struct GodotENetDtls GodotENetDtls;
+extern GodotENetDtls *godot_enet_dtls_client_create(ENetSocket socket, const char *serverName, const char *verifyName,
+    int verifyNameIsIp, int verifyPeer, const uint8_t *const *trusted, const size_t *trustedLengths, size_t trustedCount,
+    char *error, size_t errorLength) __attribute__((weak));
+extern int godot_enet_socket_set_dtls(ENetSocket socket, GodotENetDtls *dtls) __attribute__((weak));
 
 static uint64_t mono_ns(void) {
     struct timespec ts;
@@ -652,6 +661,12 @@ static void setup(void) {
             if (!h->enet) die("enet_host_create failed for host %d (%s)", i, strerror(errno));
             h->fd = h->enet->socket;
             if (peers > 1 && godot_enet_socket_batch_receives) godot_enet_socket_batch_receives(h->fd);
+            if (proto == PROTO_DTLS) {
+                char error[256] = "the DTLS layer is not linked in";
+                GodotENetDtls *dtls = godot_enet_dtls_client_create && godot_enet_socket_set_dtls
+                    ? godot_enet_dtls_client_create(h->fd, NULL, NULL, 0, 0, NULL, NULL, 0, error, sizeof error) : NULL;
+                if (dtls == NULL || godot_enet_socket_set_dtls(h->fd, dtls) != 0) die("DTLS client setup failed: %s", error);
+            }
         }
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, h->fd, &ev) != 0) die("epoll_ctl: %s", strerror(errno));
@@ -847,7 +862,7 @@ static void run_steady(void) {
 
 static void usage(void) {
     fprintf(stderr,
-        "usage: loadgen --proto enet|godot|udp --port P [--addr 127.0.0.1] [--clients N] [--per-host K]\n"
+        "usage: loadgen --proto enet|godot|udp|dtls --port P [--addr 127.0.0.1] [--clients N] [--per-host K]\n"
         "               [--server-pid PID] [--first w1,...] [--plan w1,w2,...] [--rounds R] [--warmup S]\n"
         "               [--window S] [--drain S]\n"
         "               [--settle S] [--steady S --steady-workload W --sample S] [--bcast-hz HZ]\n"
@@ -861,7 +876,8 @@ int main(int argc, char **argv) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) usage();
         if (!strcmp(a, "--proto")) {
-            proto = !strcmp(v, "enet") ? PROTO_ENET : !strcmp(v, "godot") ? PROTO_GODOT : !strcmp(v, "udp") ? PROTO_UDP : -1;
+            proto = !strcmp(v, "enet") ? PROTO_ENET : !strcmp(v, "godot") ? PROTO_GODOT : !strcmp(v, "udp") ? PROTO_UDP
+                  : !strcmp(v, "dtls") ? PROTO_DTLS : -1;
             if (proto < 0) usage();
         } else if (!strcmp(a, "--addr")) snprintf(serverIp, sizeof serverIp, "%s", v);
         else if (!strcmp(a, "--port")) serverPort = atoi(v);

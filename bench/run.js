@@ -12,6 +12,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { parseCli, integer, number, list } = require('../tools/cli');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
@@ -27,77 +28,63 @@ const SERVERS = {
   mpput: { label: "MP flush 'put'", long: "godot-enet ENetMultiplayerPeer with flush: 'put' (Godot's one datagram per put; not in the default set)", cmd: [process.execPath, path.join(__dirname, 'servers', 'multiplayer-peer.js'), '--flush', 'put'], proto: 'godot', optional: true },
   npm: { label: 'npm enet', long: 'npm enet@0.2.9 (ENet 1.3.5 compiled to asm.js; host.start(1))', cmd: [process.execPath, path.join(__dirname, 'servers', 'npm-enet.js')], proto: 'enet' },
   dgram: { label: 'dgram', long: 'Node dgram raw UDP echo (unreliable only)', cmd: [process.execPath, path.join(__dirname, 'servers', 'dgram.js')], proto: 'udp' },
+  // DTLS: the same ENetConnection server after dtlsServerSetup (RSA 2048 certificate); the load
+  // generator's clients run our DTLS layer too, without verifying the certificate. Echo and connect
+  // rows only; compare with the ENetConnection column.
+  dtls: { label: 'ENetConnection DTLS', long: 'godot-enet ENetConnection over DTLS 1.2 (dtlsServerSetup, RSA 2048 certificate)', cmd: [process.execPath, path.join(__dirname, 'servers', 'enet-connection.js'), '--dtls', path.join(OUT, 'dtls')], proto: 'dtls', groups: ['tput', 'connect'], connectTimeout: 60 },
 };
 const GROUPS = ['tput', 'pingpong', 'idle', 'bcast', 'connect', 'steady'];
 
-function usage(code) {
-  console.log(`usage: node bench/run.js [options]
-  --quick                 1 round, short windows, 15 s steady run (for iteration)
-  --servers c,conn,mp,npm,dgram   servers to run (default: these five; also mpput = ENetMultiplayerPeer
-                          with flush: 'put', Godot's one datagram per put)
-  --workloads ${GROUPS.join(',')}   workload groups (default: all)
-  --clients 1,100,1000    client counts of the echo rows (default: 1,100,1000)
-  --rounds N              measured windows per workload (median; default 3, quick 1)
-  --window S --warmup S   window and warm-up seconds (default 1 / 0.3)
-  --idle-secs S           length of each idle window (default 2)
-  --steady-secs S         length of the steady-RSS run (default 60, quick 15)
-  --steady-servers LIST   servers of the steady-RSS run (default: conn,mp)
-  --connect-clients N     clients of the connect storm (default 4000)
-  --no-pin                do not pin server and load generator to cores
-  --max-wait F            repeat a run (up to twice) when the load generator (or the C server) waited
-                          for its core more than F of a window (default 0.2); keep the least disturbed
-  --retry-budget S        at most S seconds of such repeats (default 60, quick 30)
-  --nice N                run server and load generator under \`nice -n N\` (N < 0 needs root): less
-                          disturbance from other work on a shared machine
-  --no-build              do not (re)compile the C programs
-  --profile               run the Node servers under --cpu-prof; report their hottest functions
-  --enet-throttle         keep ENet's unreliable packet throttle (default: the clients configure
-                          deceleration 0, so ENet never drops unreliable packets on purpose)
-  --output FILE           where to write the Markdown report
-  --report RAW.json       only render the report again from a raw results file of an earlier run`);
-  process.exit(code);
-}
+const SERVER_NAMES = () => Object.keys(SERVERS);
+const SPEC = {
+  quick: { type: 'boolean', help: '1 round, short windows, 15 s steady run (for iteration)' },
+  servers: { value: 'LIST', help: 'servers to run (default: c,conn,mp,npm,dgram,dtls; also mpput = ENetMultiplayerPeer with flush: \'put\', Godot\'s one datagram per put)', parse: list(SERVER_NAMES()) },
+  workloads: { value: 'LIST', help: `workload groups (default: all of ${GROUPS.join(',')})`, parse: list(GROUPS) },
+  clients: { value: 'LIST', help: 'client counts of the echo rows (default: 1,100,1000)', parse: list(undefined, integer(1, 100000)) },
+  rounds: { value: 'N', help: 'measured windows per workload (median; default 3, quick 1)', parse: integer(1) },
+  window: { value: 'S', help: 'window seconds (default 1)', parse: number(0.01) },
+  warmup: { value: 'S', help: 'warm-up seconds (default 0.3)', parse: number(0) },
+  'idle-secs': { value: 'S', help: 'length of each idle window (default 2)', parse: number(0.1) },
+  'steady-secs': { value: 'S', help: 'length of the steady-RSS run (default 60, quick 15)', parse: number(1) },
+  'steady-servers': { value: 'LIST', help: 'servers of the steady-RSS run (default: conn,mp)', parse: list(SERVER_NAMES()) },
+  'connect-clients': { value: 'N', help: 'clients of the connect storm (default 4000)', parse: integer(1, 4095) },
+  'no-pin': { type: 'boolean', help: 'do not pin server and load generator to cores' },
+  'max-wait': { value: 'F', help: 'repeat a run (up to twice) when the load generator (or the C server) waited for its core more than F of a window; keep the least disturbed (default 0.2)', parse: number(0, 1) },
+  'retry-budget': { value: 'S', help: 'at most S seconds of such repeats (default 60, quick 30)', parse: number(0) },
+  nice: { value: 'N', help: 'run server and load generator under `nice -n N` (N < 0 needs root): less disturbance from other work on a shared machine', parse: integer(-20, 19) },
+  'no-build': { type: 'boolean', help: 'do not (re)compile the C programs' },
+  profile: { type: 'boolean', help: 'run the Node servers under --cpu-prof; report their hottest functions' },
+  'enet-throttle': { type: 'boolean', help: "keep ENet's unreliable packet throttle (default: the clients configure deceleration 0, so ENet never drops unreliable packets on purpose)" },
+  output: { value: 'FILE', help: 'where to write the Markdown report', parse: (file) => path.resolve(file) },
+  report: { value: 'RAW.json', help: 'only render the report again from a raw results file of an earlier run', parse: (file) => path.resolve(file) },
+};
 
 function parseOptions(argv) {
+  const v = parseCli('node bench/run.js', 'Runs the benchmark: six servers on the same compiled ENet (one of them over DTLS), driven by a C load generator.', SPEC, argv);
+  const selective = ['servers', 'workloads', 'clients', 'connect-clients', 'profile', 'enet-throttle'].some((name) => v[name] !== undefined);
   const o = {
-    quick: false, servers: Object.keys(SERVERS).filter((k) => !SERVERS[k].optional), groups: [...GROUPS], clients: [1, 100, 1000], rounds: null,
-    window: null, warmup: null, idleSecs: null, steadySecs: null, steadyServers: ['conn', 'mp'],
-    connectClients: 4000, pin: true, build: true, output: null, selective: false, profile: false, enetThrottle: false, nice: 0, maxWait: 0.2, retryBudget: null,
+    quick: v.quick === true,
+    servers: v.servers ?? Object.keys(SERVERS).filter((k) => !SERVERS[k].optional),
+    groups: v.workloads ?? [...GROUPS],
+    clients: v.clients ?? [1, 100, 1000],
+    rounds: v.rounds ?? null,
+    window: v.window ?? null,
+    warmup: v.warmup ?? null,
+    idleSecs: v['idle-secs'] ?? null,
+    steadySecs: v['steady-secs'] ?? null,
+    steadyServers: v['steady-servers'] ?? ['conn', 'mp'],
+    connectClients: v['connect-clients'] ?? 4000,
+    pin: !v['no-pin'],
+    build: !v['no-build'],
+    output: v.output ?? null,
+    reportFile: v.report,
+    selective,
+    profile: v.profile === true,
+    enetThrottle: v['enet-throttle'] === true,
+    nice: v.nice ?? 0,
+    maxWait: v['max-wait'] ?? 0.2,
+    retryBudget: v['retry-budget'] ?? null,
   };
-  const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) usage(2);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--quick': o.quick = true; break;
-      case '--servers': o.servers = list(next()); o.selective = true; break;
-      case '--workloads': o.groups = list(next()); o.selective = true; break;
-      case '--clients': o.clients = list(next()).map(Number); o.selective = true; break;
-      case '--rounds': o.rounds = Number(next()); break;
-      case '--window': o.window = Number(next()); break;
-      case '--warmup': o.warmup = Number(next()); break;
-      case '--idle-secs': o.idleSecs = Number(next()); break;
-      case '--steady-secs': o.steadySecs = Number(next()); break;
-      case '--steady-servers': o.steadyServers = list(next()); break;
-      case '--connect-clients': o.connectClients = Number(next()); o.selective = true; break;
-      case '--no-pin': o.pin = false; break;
-      case '--nice': o.nice = Number(next()); break;
-      case '--max-wait': o.maxWait = Number(next()); break;
-      case '--retry-budget': o.retryBudget = Number(next()); break;
-      case '--no-build': o.build = false; break;
-      case '--profile': o.profile = true; o.selective = true; break;
-      case '--enet-throttle': o.enetThrottle = true; o.selective = true; break;
-      case '--output': o.output = path.resolve(next()); break;
-      case '--report': o.reportFile = path.resolve(next()); break;
-      case '-h': case '--help': usage(0); break;
-      default: console.error(`unknown option ${a}`); usage(2);
-    }
-  }
-  for (const s of o.servers) if (!SERVERS[s]) { console.error(`unknown server ${s}`); usage(2); }
-  for (const g of o.groups) if (!GROUPS.includes(g)) { console.error(`unknown workload group ${g}`); usage(2); }
   o.rounds ??= o.quick ? 1 : 3;
   o.window ??= 1;
   o.warmup ??= 0.3;
@@ -135,9 +122,22 @@ function build(options) {
   log(`build: ${cc} -O2 bench/loadgen.c, bench/c-echo-server.c + deps/enet/{enet_impl,socket_layer}.c (prepared header)`);
   run(cc, ['-O2', '-w', ...inc, '-c', path.join(ROOT, 'deps', 'enet', 'enet_impl.c'), '-o', path.join(OUT, 'enet_impl.o')]);
   run(cc, ['-O2', ...inc, '-c', path.join(ROOT, 'deps', 'enet', 'socket_layer.c'), '-o', path.join(OUT, 'socket_layer.o')]);
-  const objects = [path.join(OUT, 'enet_impl.o'), path.join(OUT, 'socket_layer.o')];
+  // The DTLS layer finds OpenSSL in its own process at run time: link the system's libssl (its runtime
+  // package, a dependency of the openssl CLI) so that the load generator's DTLS clients have one.
+  for (const name of ['dtls_layer', 'openssl_api']) {
+    run(cc, ['-O2', ...inc, '-c', path.join(ROOT, 'deps', 'enet', `${name}.c`), '-o', path.join(OUT, `${name}.o`)]);
+  }
+  const objects = ['enet_impl', 'socket_layer', 'dtls_layer', 'openssl_api'].map((name) => path.join(OUT, `${name}.o`));
+  const libs = ['-Wl,--no-as-needed', '-l:libssl.so.3', '-l:libcrypto.so.3', '-ldl', '-lpthread'];
   for (const name of ['loadgen', 'c-echo-server']) {
-    run(cc, ['-O2', '-Wall', ...inc, path.join(__dirname, `${name}.c`), ...objects, '-o', path.join(OUT, name)]);
+    run(cc, ['-O2', '-Wall', ...inc, path.join(__dirname, `${name}.c`), ...objects, ...libs, '-o', path.join(OUT, name)]);
+  }
+  // The DTLS server's certificate (made here, never committed).
+  const dtlsDir = path.join(OUT, 'dtls');
+  if (!fs.existsSync(path.join(dtlsDir, 'cert.pem'))) {
+    fs.mkdirSync(dtlsDir, { recursive: true });
+    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dtlsDir, 'key.pem'), '-out',
+      path.join(dtlsDir, 'cert.pem'), '-days', '3650', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   }
 }
 
@@ -151,7 +151,7 @@ const TPUT = ['rel64x10', 'unrel64x10', 'rel1024x10', 'unrel1024x10'];
 function sessionsFor(key, o) {
   const proto = SERVERS[key].proto;
   const reliable = proto !== 'udp';
-  const has = (g) => o.groups.includes(g);
+  const has = (g) => o.groups.includes(g) && (SERVERS[key].groups ?? GROUPS).includes(g);
   const sessions = [];
   for (const clients of o.clients) {
     const plan = [];
@@ -169,7 +169,7 @@ function sessionsFor(key, o) {
     sessions.push({ id: 'bcast', kind: 'bcast', clients: 1000, perHost: 1, first: [], plan: ['bcast'], settle: 0.2, connectTimeout: 15, serverArgs: ['--broadcast-hz', '60', '--broadcast-size', '200'] });
   }
   if (has('connect') && reliable) {
-    sessions.push({ id: 'connect', kind: 'connect', clients: o.connectClients, perHost: 1, first: [], plan: [], settle: 0.5, connectTimeout: 5 });
+    sessions.push({ id: 'connect', kind: 'connect', clients: o.connectClients, perHost: 1, first: [], plan: [], settle: 0.5, connectTimeout: SERVERS[key].connectTimeout ?? 5 });
   }
   if (has('steady') && o.steadyServers.includes(key) && reliable) {
     sessions.push({ id: 'steady', kind: 'steady', once: true, clients: 100, perHost: 10, first: [], plan: [], steady: o.steadySecs, sample: o.quick ? 3 : 5, steadyWorkload: 'mix64x10' });
@@ -384,6 +384,9 @@ function summarize(records) {
     bytesPerPeer: median(connects.map((c) => ((c.rss_after_kb - c.rss_before_kb) * 1024) / Math.max(1, c.connected))),
     rssBefore: median(connects.map((c) => c.rss_before_kb)),
     rssAfter: median(connects.map((c) => c.rss_after_kb)),
+    // Server CPU from the first CONNECT to 0.5 s after the last, per connected client: for DTLS, mostly
+    // the handshake (its inverse is the handshakes one core could do per second).
+    cpuPerConnectUs: median(connects.map((c) => (c.connected > 0 ? (c.server_cpu_s / c.connected) * 1e6 : NaN))),
   } : null;
   let steadySummary = null;
   if (steady.length >= 2) {
@@ -579,16 +582,16 @@ function report(o, results, meta) {
   if (keys.some((k) => S[k].storm)) {
     p(`## ${o.connectClients} clients connecting at once`);
     p();
-    p('| server | time until all connected (median, worst) | connected | server RSS before → after | memory per connected peer |');
-    p('|---|---|---|---|---|');
+    p('| server | time until all connected (median, worst) | connected | server CPU per connect (connects per CPU-second) | server RSS before → after | memory per connected peer |');
+    p('|---|---|---|---|---|---|');
     for (const k of keys) {
       const s = S[k].storm;
       if (!s) continue;
-      const ms = (x) => (Number.isFinite(x) ? `${fmt(x, 0)} ms` : 'not all within 5 s');
-      p(`| ${SERVERS[k].label} | ${ms(s.ms)}, ${ms(s.worstMs)} | ${s.connected} / ${s.clients} (fewest) | ${fmt(s.rssBefore / 1024, 1)} → ${fmt(s.rssAfter / 1024, 1)} MiB | ${fmt(s.bytesPerPeer / 1024, 1)} KiB |`);
+      const ms = (x) => (Number.isFinite(x) ? `${fmt(x, 0)} ms` : `not all within ${SERVERS[k].connectTimeout ?? 5} s`);
+      p(`| ${SERVERS[k].label} | ${ms(s.ms)}, ${ms(s.worstMs)} | ${s.connected} / ${s.clients} (fewest) | ${fmt(s.cpuPerConnectUs, 0)} µs (${fmtRate(1e6 / s.cpuPerConnectUs)}/s) | ${fmt(s.rssBefore / 1024, 1)} → ${fmt(s.rssAfter / 1024, 1)} MiB | ${fmt(s.bytesPerPeer / 1024, 1)} KiB |`);
     }
     p();
-    p('Each client is its own ENet host (own socket); all CONNECTs are queued, then flushed at once. Memory per peer = RSS growth (0.5 s after the last connect) / peers. The Godot 4 clients of the ENetMultiplayerPeer server request 255 channels, as Godot does; the plain ENet clients request 2.');
+    p('Each client is its own ENet host (own socket); all CONNECTs are queued, then flushed at once. Memory per peer = RSS growth (0.5 s after the last connect) / peers. Server CPU per connect = its CPU time from the first CONNECT to 0.5 s after the last, over the clients connected. The Godot 4 clients of the ENetMultiplayerPeer server request 255 channels, as Godot does; the plain ENet clients request 2. DTLS clients each complete a handshake first (cookie exchange, ECDHE, RSA 2048 signature); as in Godot, the server starts at most 16 handshakes per receive round (it keeps up to its peer count of ClientHellos waiting), and those that find no room retransmit after 1 s (then 2 s, 4 s, ...), which sets the time to connect them all.');
     p();
   }
 

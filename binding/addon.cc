@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "dtls_layer.h"
 #include "host.h"
 #include "socket_layer.h"
 
@@ -40,6 +41,12 @@ Napi::Value FormatAddress(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), text);
 }
 
+// null when DTLS can run in this process (its Node exports OpenSSL 3), else why not.
+Napi::Value DtlsUnavailable(const Napi::CallbackInfo& info) {
+  const char* why = godot_enet_dtls_unavailable();
+  return why == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), why);
+}
+
 // ENet's own values for the enums the TS layer declares, so a test can prove they agree.
 Napi::Object EnetConstants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
@@ -72,6 +79,7 @@ Napi::Object EnetConstants(Napi::Env env) {
   c["PEER_PING_INTERVAL"] = static_cast<int>(ENET_PEER_PING_INTERVAL);
   c["EVENT_FIELDS"] = static_cast<int>(HostWrap::kEventFields);
   c["EVENT_DISCONNECT_TIMEOUT"] = static_cast<int>(HostWrap::kEventDisconnectTimeout);
+  c["EVENT_ERROR"] = static_cast<int>(HostWrap::kEventError);
   c["STALE_PEER"] = static_cast<int>(HostWrap::kStalePeer);
   c["BAD_CHANNEL"] = static_cast<int>(HostWrap::kBadChannel);
   return c;
@@ -92,6 +100,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("parseAddress", Napi::Function::New(env, ParseAddress, "parseAddress"));
   exports.Set("resolve", Napi::Function::New(env, Resolve, "resolve"));
   exports.Set("formatAddress", Napi::Function::New(env, FormatAddress, "formatAddress"));
+  exports.Set("dtlsUnavailable", Napi::Function::New(env, DtlsUnavailable, "dtlsUnavailable"));
 }
 
 Addon::~Addon() {

@@ -53,6 +53,10 @@ Napi::Function HostWrap::Define(Napi::Env env) {
       InstanceMethod<&HostWrap::Watch>("watch"),
       InstanceMethod<&HostWrap::Unwatch>("unwatch"),
       InstanceMethod<&HostWrap::KeepAlive>("keepAlive"),
+      InstanceMethod<&HostWrap::DtlsServerSetup>("dtlsServerSetup"),
+      InstanceMethod<&HostWrap::DtlsClientSetup>("dtlsClientSetup"),
+      InstanceMethod<&HostWrap::DtlsRefuse>("dtlsRefuse"),
+      InstanceMethod<&HostWrap::DtlsError>("dtlsError"),
       InstanceMethod<&HostWrap::PeerSend>("peerSend"),
       InstanceMethod<&HostWrap::PeersSend>("peersSend"),
       InstanceMethod<&HostWrap::PeerDisconnect>("peerDisconnect"),
@@ -94,8 +98,11 @@ HostWrap::~HostWrap() { DestroyHost(); }
 void HostWrap::DestroyHost() {
   StopWatching();  // before the socket closes under the poll handle
   if (host_ == nullptr) return;
-  enet_host_destroy(host_);  // sends nothing: remotes time out, as in Godot (frees every packet: ledgers_ still valid)
+  // Sends nothing but, on a DTLS host, close_notify (as Godot): remotes time out (frees every packet:
+  // ledgers_ still valid; the socket layer frees dtls_).
+  enet_host_destroy(host_);
   host_ = nullptr;
+  dtls_ = nullptr;
   generation_.clear();
   ledgers_.clear();
 }
@@ -118,7 +125,7 @@ Napi::Value HostWrap::Create(const Napi::CallbackInfo& info) {
   if (host_ == nullptr) return Napi::Boolean::New(env, false);
   enet_socket_set_option(host_->socket, ENET_SOCKOPT_RCVBUF, kSocketBufferBytes);
   enet_socket_set_option(host_->socket, ENET_SOCKOPT_SNDBUF, kSocketBufferBytes);
-  if (maxPeers > 1) godot_enet_socket_batch_receives(host_->socket);  // servers: recvmmsg
+  if (maxPeers > 1) godot_enet_socket_batch_receives(host_->socket);  // servers: recvmmsg where there is one
   generation_.assign(maxPeers, 0);
   ledgers_.assign(maxPeers, SendLedger{});
   serviceErrors_ = 0;
@@ -144,7 +151,12 @@ Napi::Value HostWrap::Connect(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, peer == nullptr ? -1 : static_cast<double>(peer - host_->peers));
 }
 
-void HostWrap::EndConnection(ENetPeer* peer) { ++generation_[peer - host_->peers]; }
+void HostWrap::EndConnection(ENetPeer* peer) {
+  size_t slot = peer - host_->peers;
+  ++generation_[slot];
+  // A DTLS server closes the session the connection ran on (Godot: enet_peer_socket_destroy).
+  if (dtls_ != nullptr) godot_enet_dtls_peer_ended(dtls_, &peer->address, static_cast<unsigned>(slot));
+}
 
 Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
   if (host_ == nullptr) return Napi::Number::New(env, -1);
@@ -216,7 +228,19 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
       }
     } else if (event.type == ENET_EVENT_TYPE_DISCONNECT || event.type == ENET_EVENT_TYPE_DISCONNECT_TIMEOUT) {
       EndConnection(event.peer);
+    } else if (event.type == ENET_EVENT_TYPE_CONNECT && dtls_ != nullptr) {
+      // This connection claims its DTLS session, which then no longer expires (Godot: enet_peer_socket_bind).
+      godot_enet_dtls_peer_bound(dtls_, &event.peer->address, static_cast<unsigned>(slot));
     }
+    ++count;
+  }
+  // A DTLS client's failed handshake or session: Godot's enet_host_service returns -1 for it (EVENT_ERROR).
+  const char* dtlsFailure = dtls_ != nullptr && count < eventCapacity_ ? godot_enet_dtls_take_error(dtls_) : nullptr;
+  if (dtlsFailure != nullptr) {
+    dtlsError_ = dtlsFailure;
+    int32_t* record = events_ + count * kEventFields;
+    std::memset(record, 0, sizeof(int32_t) * kEventFields);
+    record[0] = kEventError;
     ++count;
   }
   if (timeout >= 0 && host_->acknowledgementsQueued) enet_host_flush(host_);  // the flag: patch 0015
@@ -354,6 +378,7 @@ Napi::Value HostWrap::Counters(const Napi::CallbackInfo& info) {
   result["interruptedCalls"] = stats ? static_cast<double>(stats->interruptedCalls) : 0.0;
   result["socketLayer"] = stats != nullptr;  // proves our socket functions replaced the header's
   result["socketFamily"] = godot_enet_socket_family(host_->socket);
+  result["dtls"] = DtlsCounters(env);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "watcher.h"
@@ -15,6 +16,8 @@
 extern "C" {
 #include "enet.h"
 }
+#include "dtls_layer.h"
+
 
 class HostWrap : public Napi::ObjectWrap<HostWrap> {
  public:
@@ -28,6 +31,8 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   static constexpr int kEventFields = 9;
   // Event types in records; 1..3 are ENet's (and Godot's) CONNECT, DISCONNECT, RECEIVE.
   static constexpr int kEventDisconnectTimeout = 4;
+  // Godot's EVENT_ERROR: a DTLS client's handshake or session failed (dtlsError() says why).
+  static constexpr int kEventError = -1;
 
   // Peer method results that are not ENet's own.
   static constexpr int kStalePeer = -2;
@@ -54,6 +59,16 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   Napi::Value Watch(const Napi::CallbackInfo& info);
   Napi::Value Unwatch(const Napi::CallbackInfo& info);
   Napi::Value KeepAlive(const Napi::CallbackInfo& info);
+
+  // dtls.cc
+  Napi::Value DtlsServerSetup(const Napi::CallbackInfo& info);
+  Napi::Value DtlsClientSetup(const Napi::CallbackInfo& info);
+  Napi::Value DtlsRefuse(const Napi::CallbackInfo& info);
+  Napi::Value DtlsError(const Napi::CallbackInfo& info);
+  // Takes over the host's socket, or says why not.
+  Napi::Value DtlsAttach(Napi::Env env, GodotENetDtls* dtls, const char* error);
+  // The DTLS counters for counters(), or null for a plain host.
+  Napi::Value DtlsCounters(Napi::Env env);
 
   // peer.cc
   Napi::Value PeerSend(const Napi::CallbackInfo& info);
@@ -98,4 +113,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   uint64_t serviceErrors_ = 0;  // negative enet_host_service results, treated as transient
   Watcher* watcher_ = nullptr;
   bool keepAlive_ = true;
+  // The DTLS layer of host_'s socket (owned by the socket layer, freed with the socket), or nullptr.
+  GodotENetDtls* dtls_ = nullptr;
+  std::string dtlsError_;  // the last failure handed over as an EVENT_ERROR record
 };

@@ -3,11 +3,11 @@
 Watcher::Watcher(Napi::Env env, Napi::Function wake)
     : env_(env), wake_(Napi::Persistent(wake)), context_(env, "godot-enet:wake") {}
 
-Watcher* Watcher::Start(Napi::Env env, int fd, Napi::Function wake, uint32_t intervalMs) {
+Watcher* Watcher::Start(Napi::Env env, uv_os_sock_t socket, Napi::Function wake, uint32_t intervalMs) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
   auto* watcher = new Watcher(env, wake);
-  if (uv_poll_init_socket(loop, &watcher->poll_, fd) != 0) {
+  if (uv_poll_init_socket(loop, &watcher->poll_, socket) != 0) {
     delete watcher;
     return nullptr;
   }

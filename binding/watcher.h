@@ -7,8 +7,8 @@
 
 class Watcher {
  public:
-  // Starts watching `fd`; `wake` is called with no arguments from the event loop.
-  static Watcher* Start(Napi::Env env, int fd, Napi::Function wake, uint32_t intervalMs);
+  // Starts watching `socket`; `wake` is called with no arguments from the event loop.
+  static Watcher* Start(Napi::Env env, uv_os_sock_t socket, Napi::Function wake, uint32_t intervalMs);
   // Stops and frees the watcher (asynchronously: libuv handles close on the next loop turn).
   void Stop();
   void SetKeepAlive(bool keepAlive);

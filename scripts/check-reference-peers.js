@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 'use strict';
 // Run before the tests: the interop tests need real ENet peers from Debian (python3-enet, which links
-// upstream libenet7, and godot3-server, a real Godot 3.2.3 for the compression interop), and chromium,
-// which runs the Godot 4.6 web template of the oracle tests (test/godot4/). Installs them when we can
-// (root with apt-get); otherwise says exactly what is missing. The tests never skip for lack of them:
-// they fail.
+// upstream libenet7, and godot3-server, a real Godot 3.2.3 for the compression and DTLS interop), chromium,
+// which runs the Godot 4.6 web template of the oracle tests (test/godot4/), and the openssl CLI, which
+// makes the DTLS tests' certificates. Installs them when we can (root with apt-get); otherwise says
+// exactly what is missing. The tests never skip for lack of them: they fail.
 const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 
 const PYTHON = '/usr/bin/python3';
 const GODOT3 = '/usr/bin/godot3-server';
 const CHROMIUM = '/usr/bin/chromium';
-const PACKAGES = ['python3-enet', 'godot3-server', 'chromium'];
+const PACKAGES = ['python3-enet', 'godot3-server', 'chromium', 'openssl'];
 
 function haveEnet() {
   return spawnSync(PYTHON, ['-c', 'import enet'], { stdio: 'ignore' }).status === 0;
@@ -23,8 +23,12 @@ function haveGodot3() {
   return r.error === undefined && /^3\.2\./m.test(r.stdout || '');
 }
 
+function haveOpenssl() {
+  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
 function haveAll() {
-  return haveEnet() && haveGodot3() && fs.existsSync(CHROMIUM);
+  return haveEnet() && haveGodot3() && fs.existsSync(CHROMIUM) && haveOpenssl();
 }
 
 if (!haveAll()) {
@@ -37,7 +41,7 @@ if (!haveAll()) {
     execFileSync('apt-get', ['install', '-y', '-q', ...PACKAGES], { stdio: 'inherit', env });
   }
   if (!haveAll()) {
-    console.error(`The interop tests need Debian's ${PACKAGES.join(' ')} (${PYTHON} with enet, ${GODOT3}, ${CHROMIUM}): sudo apt-get install ${PACKAGES.join(' ')}`);
+    console.error(`The interop tests need Debian's ${PACKAGES.join(' ')} (${PYTHON} with enet, ${GODOT3}, ${CHROMIUM}, openssl): sudo apt-get install ${PACKAGES.join(' ')}`);
     process.exit(1);
   }
 }

@@ -1,11 +1,13 @@
 // godot-enet: Godot 4's ENet networking API for Node.js. The only entry point; its rooms mirror Godot's
 // own modules: core/ (errors, PacketPeer), variant/ (Godot's Variant and its binary format), enet/
-// (modules/enet), multiplayer/ (MultiplayerPeer and modules/multiplayer).
+// (modules/enet), multiplayer/ (MultiplayerPeer and modules/multiplayer), crypto/ (X509Certificate,
+// CryptoKey, TLSOptions: what DTLS needs of core/crypto).
 export { GodotError, GodotError as Error, setErrorReporter } from './core/errors';
 export type { ErrorReporter } from './core/errors';
 export { PacketPeer } from './core/PacketPeer';
 export { ENetConnection, CompressionMode, EventType, HostStatistic } from './enet/ENetConnection';
 export type { ServiceResult, ConnectionCounters } from './enet/ENetConnection';
+export type { DtlsCounters } from './enet/native';
 export { ENetPacketPeer, PeerState, PeerStatistic } from './enet/ENetPacketPeer';
 export type { PeerTotals } from './enet/ENetPacketPeer';
 export { MultiplayerPeer, TransferMode, ConnectionStatus, TARGET_PEER_BROADCAST, TARGET_PEER_SERVER } from './multiplayer/MultiplayerPeer';
@@ -30,3 +32,6 @@ export type { DeclaredType } from './variant/typed';
 export { readManifest } from './manifest/readManifest';
 export { ManifestError } from './manifest/ManifestError';
 export type * from './manifest/types';
+export { X509Certificate } from './crypto/X509Certificate';
+export { CryptoKey } from './crypto/CryptoKey';
+export { TLSOptions } from './crypto/TLSOptions';

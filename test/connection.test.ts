@@ -875,14 +875,6 @@ describe('socketSend', () => {
   });
 });
 
-describe('DTLS (not in this build)', () => {
-  test('dtlsServerSetup and dtlsClientSetup return ERR_UNAVAILABLE', () => {
-    const host = boundHost();
-    expect(host.dtlsServerSetup({})).toBe(GodotError.ERR_UNAVAILABLE);
-    expect(host.dtlsClientSetup('example.com', {})).toBe(GodotError.ERR_UNAVAILABLE);
-  });
-});
-
 describe('destroy', () => {
   test('makes every peer inactive at once and tells no remote (G15)', async () => {
     const { server, pairs } = await serverWithClients(2);

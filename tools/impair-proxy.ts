@@ -18,6 +18,7 @@
  *     --loss 0.1 --delay 20 --jitter 5 --dup 0.01 --reorder 0.05 --rate 1000000 [--up-loss 0.3] [--down-delay 50]
  *   While it runs, type on stdin: cut | restore | stats | set <up|down|both> <field> <value> | quit
  */
+import { CliOption, integer, number, parseCli } from './cli';
 import * as dgram from 'dgram';
 import { isIPv6 } from 'net';
 
@@ -559,31 +560,39 @@ function applyField(imp: Partial<Impairment>, field: string, value: string): voi
   (imp as Record<string, number>)[key] = Number(value);
 }
 
+// --<field>, --up-<field> and --down-<field> for each impairment field (both directions, or one).
+function impairmentOptions(): Record<string, CliOption<number>> {
+  const options: Record<string, CliOption<number>> = {};
+  for (const field of Object.keys(FIELDS)) {
+    for (const [prefix, which] of [['', 'both directions'], ['up-', 'client -> server'], ['down-', 'server -> client']]) {
+      options[`${prefix}${field}`] = { value: 'X', help: `${FIELDS[field]}, ${which}`, parse: number(0) };
+    }
+  }
+  return options;
+}
+
 async function main(argv: string[]): Promise<void> {
-  let listen = '127.0.0.1:0';
-  let target = '';
-  let seconds = 600;
-  let statsEvery = 5;
-  let seed = 1;
+  const o = parseCli('node tools/ts-run.js tools/impair-proxy.ts', 'A UDP proxy that delays, drops, duplicates and reorders datagrams between a client and a server.', {
+    listen: { value: 'host:port', help: 'where the proxy listens', default: '127.0.0.1:0' },
+    target: { value: 'host:port', help: 'the server it forwards to (required)' },
+    seconds: { value: 'N', help: 'forward for N seconds', default: 600, parse: number(0) },
+    stats: { value: 'N', help: 'print stats every N seconds (0: only at the end)', default: 5, parse: number(0) },
+    seed: { value: 'N', help: 'random seed', default: 1, parse: integer() },
+    ...impairmentOptions(),
+  }, argv);
+  const listen = o.listen as string;
+  const target = (o.target as string | undefined) ?? '';
+  const seconds = o.seconds as number;
+  const statsEvery = o.stats as number;
+  const seed = o.seed as number;
   const both: Partial<Impairment> = {};
   const up: Partial<Impairment> = {};
   const down: Partial<Impairment> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--listen') listen = value();
-    else if (arg === '--target') target = value();
-    else if (arg === '--seconds') seconds = Number(value());
-    else if (arg === '--stats') statsEvery = Number(value());
-    else if (arg === '--seed') seed = Number(value());
-    else if (arg.startsWith('--up-')) applyField(up, arg.slice(5), value());
-    else if (arg.startsWith('--down-')) applyField(down, arg.slice(7), value());
-    else if (arg.startsWith('--')) applyField(both, arg.slice(2), value());
-    else throw new Error(`unexpected argument "${arg}"`);
+  for (const field of Object.keys(FIELDS)) {
+    for (const [prefix, into] of [['', both], ['up-', up], ['down-', down]] as const) {
+      const value = (o as Record<string, unknown>)[`${prefix}${field}`];
+      if (typeof value === 'number') (into as Record<string, number>)[FIELDS[field]] = value;
+    }
   }
   if (target === '') throw new Error('--target host:port is required');
   const t = parseHostPort(target, '127.0.0.1');

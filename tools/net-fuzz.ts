@@ -15,6 +15,7 @@
  * Programmatic: runFuzz(options) (tools/reliability.ts and test/net-fuzz.test.ts use it).
  * CLI: node tools/ts-run.js tools/net-fuzz.ts [--datagrams N] [--seconds S] [--seed N] [--compress 0|1]
  */
+import { integer, number, parseCli } from './cli';
 import * as dgram from 'dgram';
 import {
   CMD,
@@ -830,19 +831,19 @@ export function formatFuzz(r: FuzzResult): string {
 // CLI
 
 async function main(argv: string[]): Promise<void> {
-  const opts: FuzzOptions = { datagrams: 1_000_000, seconds: 120, progressMs: 2000, log: (l) => console.log(l) };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    switch (argv[i]) {
-      case '--datagrams': opts.datagrams = Number(v); i++; break;
-      case '--seconds': opts.seconds = Number(v); i++; break;
-      case '--seed': opts.seed = Number(v); i++; break;
-      case '--compress': opts.compress = Number(v); i++; break;
-      case '--sessions': opts.sessions = Number(v); i++; break;
-      case '--empty': opts.weights = { ...opts.weights, empty: Number(v) }; i++; break;
-      default: throw new Error(`unknown option ${argv[i]}`);
-    }
-  }
+  const o = parseCli('node tools/ts-run.js tools/net-fuzz.ts', 'Malformed datagrams against a server while a legitimate client streams through it.', {
+    datagrams: { value: 'N', help: 'stop after N datagrams', default: 1_000_000, parse: integer(1) },
+    seconds: { value: 'N', help: 'or after N seconds, whichever comes first', default: 120, parse: number(1) },
+    seed: { value: 'N', help: 'random seed (default: random)', parse: integer() },
+    compress: { value: 'MODE', help: 'compression mode of server and client (0 none .. 4 zstd)', parse: integer(0, 4) },
+    sessions: { value: 'N', help: 'fuzz sessions kept open (0: off-path only)', parse: integer(0) },
+    empty: { value: 'W', help: 'weight of empty datagrams', parse: number(0) },
+  }, argv);
+  const opts: FuzzOptions = { datagrams: o.datagrams as number, seconds: o.seconds as number, progressMs: 2000, log: (l) => console.log(l) };
+  if (o.seed !== undefined) opts.seed = o.seed;
+  if (o.compress !== undefined) opts.compress = o.compress;
+  if (o.sessions !== undefined) opts.sessions = o.sessions;
+  if (o.empty !== undefined) opts.weights = { empty: o.empty };
   const r = await runFuzz(opts);
   console.log(formatFuzz(r));
   process.exitCode = r.crashed || r.legit.lost + r.legit.reordered + r.legit.corrupt + r.legit.duplicated > 0 || r.legit.disconnected ? 1 : 0;

@@ -11,6 +11,7 @@
  * repository built (`npm install` does it). Exit code 1 if a promise was broken (a crash, lost or
  * reordered reliable data, a wrong or missing disconnect) or a bug these runs found is back.
  */
+import { integer, list, parseCli } from './cli';
 import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as os from 'os';
@@ -35,17 +36,14 @@ interface Args {
   out: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: null, fuzzDatagrams: null, out: path.join(__dirname, 'reliability-results.md') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') args.quick = true;
-    else if (a === '--only') args.only = new Set(argv[++i].split(','));
-    else if (a === '--fuzz-datagrams') args.fuzzDatagrams = Number(argv[++i]);
-    else if (a === '--out') args.out = path.resolve(argv[++i]);
-    else throw new Error(`unknown argument ${a} (--quick, --only fuzz,scene,bugs,impair,floods, --fuzz-datagrams N, --out file)`);
-  }
-  return args;
+function parseArguments(argv: string[]): Args {
+  const o = parseCli('npm run reliability --', 'Network fuzzing, impaired links and floods; writes tools/reliability-results.md.', {
+    quick: { type: 'boolean', help: 'short versions of every section' },
+    only: { value: 'LIST', help: 'sections to run: fuzz,scene,bugs,impair,floods (default: all)', parse: list(['fuzz', 'scene', 'bugs', 'impair', 'floods']) },
+    'fuzz-datagrams': { value: 'N', help: 'datagrams of the fuzz section', parse: integer(1) },
+    out: { value: 'FILE', help: 'the Markdown report', default: path.join(__dirname, 'reliability-results.md'), parse: (file) => path.resolve(file) },
+  }, argv);
+  return { quick: o.quick === true, only: o.only ? new Set(o.only) : null, fuzzDatagrams: o['fuzz-datagrams'] ?? null, out: o.out as string };
 }
 
 const md: string[] = [];
@@ -313,7 +311,7 @@ async function floodsSection(args: Args): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArguments(process.argv.slice(2));
   outFile = args.out;
   const want = (s: string): boolean => args.only === null || args.only.has(s);
   let commit = 'unknown';

@@ -149,7 +149,7 @@ cat >"$LOGS/parse.js" <<'EOF'
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const OURS = /godot_enet\.node|\/binding\/|\/deps\/enet\/(socket_layer|compressors|enet_impl)\.c|\/prepared\/zpl\/enet\.h|\/prepared\/range-coder\/|\/prepared\/zstd\//;
+const OURS = /godot_enet\.node|\/binding\/|\/deps\/enet\/((socket_layer|compressors|enet_impl)\.c|socket_os\w*\.h)|\/prepared\/zpl\/enet\.h|\/prepared\/range-coder\/|\/prepared\/zstd\//;
 const THIRD_PARTY = /\/prepared\/(zpl|range-coder|zstd)\//;
 function frames(block) {
   return block.split('\n').filter((l) => /^\s+#\d+ /.test(l)).map((l) => l.trim());

@@ -27,6 +27,7 @@
  * Programmatic: runSceneFuzz(options) (tools/reliability.ts and test/scene-net-fuzz.test.ts use it).
  * CLI: node tools/ts-run.js tools/scene-net-fuzz.ts [--seconds S] [--packets N] [--seed N] [--sessions N]
  */
+import { integer, number, parseCli } from './cli';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ENetMultiplayerPeer, GodotError, MultiplayerPeer, SceneMultiplayer, TransferMode } from '../src';
@@ -669,18 +670,17 @@ export function formatSceneFuzz(r: SceneFuzzResult): string {
 // CLI
 
 async function main(argv: string[]): Promise<void> {
-  const opts: SceneFuzzOptions = { packets: 10_000_000, seconds: 60, progressMs: 5000, log: (l) => console.log(l) };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    switch (argv[i]) {
-      case '--packets': opts.packets = Number(v); i++; break;
-      case '--seconds': opts.seconds = Number(v); i++; break;
-      case '--seed': opts.seed = Number(v); i++; break;
-      case '--sessions': opts.sessions = Number(v); i++; break;
-      case '--rate': opts.rate = Number(v); i++; break;
-      default: throw new Error(`unknown option ${argv[i]}`);
-    }
-  }
+  const o = parseCli('node tools/ts-run.js tools/scene-net-fuzz.ts', 'Hostile SceneMultiplayer packets over ENet against a server while legitimate clients play.', {
+    packets: { value: 'N', help: 'stop after N packets', default: 10_000_000, parse: integer(1) },
+    seconds: { value: 'N', help: 'or after N seconds, whichever comes first', default: 60, parse: number(1) },
+    seed: { value: 'N', help: 'random seed (default: random)', parse: integer() },
+    sessions: { value: 'N', help: 'hostile sessions', parse: integer(1) },
+    rate: { value: 'N', help: 'packets per second', parse: number(1) },
+  }, argv);
+  const opts: SceneFuzzOptions = { packets: o.packets as number, seconds: o.seconds as number, progressMs: 5000, log: (l) => console.log(l) };
+  if (o.seed !== undefined) opts.seed = o.seed;
+  if (o.sessions !== undefined) opts.sessions = o.sessions;
+  if (o.rate !== undefined) opts.rate = o.rate;
   const r = await runSceneFuzz(opts);
   console.log(formatSceneFuzz(r));
   for (const f of [...(r.server?.failures ?? []), ...(r.server?.unexpected ?? []), ...r.legit.failures, ...r.legit.problems]) console.log(`  ! ${f}`);

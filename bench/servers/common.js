@@ -2,11 +2,12 @@
 // Shared by the Node benchmark servers: argument parsing, the READY line, the broadcast ticker.
 
 function parseArgs(argv = process.argv.slice(2)) {
-  const options = { port: 0, peers: 4095, broadcastHz: 0, broadcastSize: 200, flush: 'tick' };
+  const options = { port: 0, peers: 4095, broadcastHz: 0, broadcastSize: 200, flush: 'tick', dtls: null };
   for (let i = 0; i < argv.length; i += 2) {
     const value = Number(argv[i + 1]);
     switch (argv[i]) {
       case '--flush': options.flush = argv[i + 1]; break;
+      case '--dtls': options.dtls = argv[i + 1]; break;
       case '--port': options.port = value; break;
       case '--peers': options.peers = value; break;
       case '--broadcast-hz': options.broadcastHz = value; break;

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict';
-// Build step run by CMake at configure time: copies the pinned registry sources into the build
-// tree after checking their versions and SHA-256 sums, and applies our patches (patches/*.patch,
-// in name order) to the copy. Written in Node rather than relying on `patch` so it behaves the
-// same on every OS; the installed packages themselves are never modified.
+// Build step run by CMake at configure time: fetches the pinned registry packages (their tarballs only,
+// checked against pins.json: nothing is installed or run, so zstd-napi's own addon is never built),
+// copies the sources we compile into the build tree after checking their SHA-256 sums, and applies our
+// patches (patches/*.patch, in name order) to the copy. Written in Node rather than relying on `patch`
+// so it behaves the same on every OS.
 //
 // Usage: node prepare.js <output-dir>
 // Output: <out>/zpl/enet.h (patched), <out>/range-coder/{compress.c, enet/*.h},
@@ -15,6 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
+const { fetchPackage } = require('../../scripts/npm-fetch');
 
 const here = __dirname;
 const pins = JSON.parse(fs.readFileSync(path.join(here, 'pins.json'), 'utf8'));
@@ -24,24 +26,25 @@ function fail(message) {
   process.exit(1);
 }
 
-function packageDir(name, version) {
-  let manifest;
-  try {
-    manifest = require.resolve(`${name}/package.json`, { paths: [path.resolve(here, '..', '..')] });
-  } catch {
-    fail(`npm package "${name}" is not installed; run npm install first`);
+// The pinned package, unpacked from its registry tarball into <package root>/build-deps/<name>.
+const packageDirs = {};
+function packageDir(name) {
+  if (packageDirs[name] === undefined) {
+    const { spec, integrity } = pins.packages[name];
+    try {
+      packageDirs[name] = fetchPackage(spec, integrity, path.join(here, '..', '..', 'build-deps', name));
+    } catch (error) {
+      fail(`cannot fetch ${spec} from the npm registry: ${error.message}`);
+    }
   }
-  const found = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
-  if (found !== version) fail(`"${name}" must be version ${version}, found ${found}`);
-  return path.dirname(manifest);
+  return packageDirs[name];
 }
 
 function readVerified(name, rel) {
-  const spec = pins.packages[name];
-  const file = path.join(packageDir(name, spec.version), rel);
-  const data = fs.readFileSync(file);
+  const expected = pins.packages[name].files[rel];
+  const data = fs.readFileSync(path.join(packageDir(name), rel));
   const sum = crypto.createHash('sha256').update(data).digest('hex');
-  if (sum !== spec.files[rel]) fail(`checksum mismatch for ${name}/${rel}: expected ${spec.files[rel]}, got ${sum}`);
+  if (sum !== expected) fail(`checksum mismatch for ${name}/${rel}: expected ${expected}, got ${sum}`);
   return data.toString('latin1');
 }
 

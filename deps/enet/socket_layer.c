@@ -1,4 +1,5 @@
-/* godot-enet's socket layer for ENet (POSIX). It replaces the header's weak socket functions.
+/* godot-enet's socket layer for ENet: our definitions of the header's socket functions (patch 0016
+ * leaves them out of the header), the same on every OS. The system calls themselves are in socket_os.h.
  *
  * What it changes, and why:
  *  - Dual-stack IPv6 like Godot, but when the kernel has no IPv6 (or GODOT_ENET_IPV4_ONLY=1), it
@@ -9,61 +10,57 @@
  *  - A send the kernel refuses (unreachable network, no route) drops that datagram like a loss
  *    instead of failing the whole service call for every other peer; counted too.
  *  - EINTR is retried.
- *  - Optionally (servers), datagrams are read RECEIVE_BATCH at a time with recvmmsg and handed to ENet
- *    one per call; a batch that comes back short also shows the socket is drained, which saves the
- *    would-block call that otherwise ends every receive round.
- * Per-socket state lives in a table indexed by descriptor: descriptors are process-wide anyway,
- * and the hot path then needs no lock. */
+ *  - Optionally (servers, on Linux), datagrams are read several at a time (socket_os_recvmmsg.h).
+ *  - A host upgraded to DTLS hands its sends and receives to dtls_layer.c (the "DTLS hook" lines), which
+ *    sends and reads the encrypted datagrams through the *_plain functions here.
+ * Per-socket state lives in a table indexed by the socket's slot (its descriptor on POSIX): sockets
+ * are process-wide anyway, and the hot path then needs no lock. */
 #define _GNU_SOURCE
 #include "enet.h"
 #include "socket_layer.h"
+#include "dtls_layer.h"
 
-#include <errno.h>
-#include <netdb.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define MAX_TRACKED_SOCKETS 65536
-#define RECEIVE_BATCH 16
-#define DATAGRAM_CAPACITY ENET_PROTOCOL_MAXIMUM_MTU
-
-typedef struct ReceiveBatch {
-    unsigned count, next;
-    int drained; /* the last recvmmsg came back short: report "nothing more" once without a call */
-    struct mmsghdr messages[RECEIVE_BATCH];
-    struct iovec vectors[RECEIVE_BATCH];
-    struct sockaddr_storage addresses[RECEIVE_BATCH];
-    uint8_t data[RECEIVE_BATCH][DATAGRAM_CAPACITY];
-} ReceiveBatch;
+#include "socket_os.h"
 
 typedef struct SocketInfo {
     int family;
     ReceiveBatch *batch; /* NULL unless godot_enet_socket_batch_receives was called */
+    GodotENetDtls *dtls; /* NULL unless the host was upgraded to DTLS (dtls_layer.c) */
     GodotENetSocketStats stats;
 } SocketInfo;
 
 static _Atomic(SocketInfo *) sockets[MAX_TRACKED_SOCKETS];
 
 static SocketInfo *info_of(ENetSocket socket) {
-    if (socket < 0 || socket >= MAX_TRACKED_SOCKETS) return NULL;
-    return atomic_load_explicit(&sockets[socket], memory_order_acquire);
+    int slot = os_socket_slot(socket);
+    return slot < 0 ? NULL : atomic_load_explicit(&sockets[slot], memory_order_acquire);
 }
 
-const GodotENetSocketStats *godot_enet_socket_stats(int socket) {
+const GodotENetSocketStats *godot_enet_socket_stats(ENetSocket socket) {
     SocketInfo *info = info_of(socket);
     return info ? &info->stats : NULL;
 }
 
-int godot_enet_socket_family(int socket) {
+int godot_enet_socket_family(ENetSocket socket) {
     SocketInfo *info = info_of(socket);
     return info && info->family == AF_INET ? 4 : 6;
 }
 
+static void free_batch(SocketInfo *info) {
+#ifdef SOCKET_OS_BATCH
+    if (info->batch != NULL) os_batch_free(info->batch);
+#endif
+    info->batch = NULL;
+}
+
 static void free_info(SocketInfo *info) {
     if (info == NULL) return;
-    free(info->batch);
+    godot_enet_dtls_destroy(info->dtls, 0);
+    free_batch(info);
     free(info);
 }
 
@@ -75,37 +72,58 @@ static int ipv6_disabled_by_user(void) {
 ENetSocket enet_socket_create(ENetSocketType type) {
     int kind = type == ENET_SOCKET_TYPE_DATAGRAM ? SOCK_DGRAM : SOCK_STREAM;
     int family = AF_INET6;
-    int fd = ipv6_disabled_by_user() ? -1 : socket(AF_INET6, kind | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
+    ENetSocket socket = ipv6_disabled_by_user() ? ENET_SOCKET_NULL : os_socket_open(AF_INET6, kind);
+    if (socket == ENET_SOCKET_NULL) {
         family = AF_INET;
-        fd = socket(AF_INET, kind | SOCK_CLOEXEC, 0);
-        if (fd < 0) return ENET_SOCKET_NULL;
+        socket = os_socket_open(AF_INET, kind);
+        if (socket == ENET_SOCKET_NULL) return ENET_SOCKET_NULL;
     }
-    if (fd < MAX_TRACKED_SOCKETS) {
+    int slot = os_socket_slot(socket);
+    if (slot >= 0) {
         SocketInfo *info = calloc(1, sizeof *info);
         if (info == NULL) {
-            close(fd);
+            os_socket_close(socket);
             return ENET_SOCKET_NULL;
         }
         info->family = family;
-        SocketInfo *old = atomic_exchange_explicit(&sockets[fd], info, memory_order_acq_rel);
-        free_info(old); /* left behind by a descriptor closed outside enet_socket_destroy */
+        SocketInfo *old = atomic_exchange_explicit(&sockets[slot], info, memory_order_acq_rel);
+        free_info(old); /* left behind by a socket closed outside enet_socket_destroy */
     }
-    return fd;
+    return socket;
 }
 
 void enet_socket_destroy(ENetSocket socket) {
-    if (socket < 0) return;
-    if (socket < MAX_TRACKED_SOCKETS) free_info(atomic_exchange_explicit(&sockets[socket], NULL, memory_order_acq_rel));
-    close(socket);
+    if (socket == ENET_SOCKET_NULL) return;
+    /* DTLS hook: close_notify to every session while the socket can still send it. */
+    SocketInfo *info = info_of(socket);
+    if (info != NULL && info->dtls != NULL) {
+        godot_enet_dtls_destroy(info->dtls, 1);
+        info->dtls = NULL;
+    }
+    int slot = os_socket_slot(socket);
+    if (slot >= 0) free_info(atomic_exchange_explicit(&sockets[slot], NULL, memory_order_acq_rel));
+    os_socket_close(socket);
 }
 
-int godot_enet_socket_batch_receives(int socket) {
+int godot_enet_socket_batch_receives(ENetSocket socket) {
+#ifdef SOCKET_OS_BATCH
     SocketInfo *info = info_of(socket);
     if (info == NULL) return -1;
-    if (info->batch != NULL) return 0;
-    info->batch = calloc(1, sizeof *info->batch);
+    if (info->batch != NULL || info->dtls != NULL) return 0;
+    info->batch = os_batch_create();
     return info->batch != NULL ? 0 : -1;
+#else
+    (void) socket;
+    return -1;
+#endif
+}
+
+int godot_enet_socket_set_dtls(ENetSocket socket, GodotENetDtls *dtls) {
+    SocketInfo *info = info_of(socket);
+    if (info == NULL) return -1;
+    free_batch(info);
+    info->dtls = dtls;
+    return 0;
 }
 
 static int is_v4_mapped(const struct in6_addr *address) {
@@ -167,142 +185,91 @@ int enet_socket_bind(ENetSocket socket, const ENetAddress *address) {
         address = &any;
     }
     socklen_t length = to_sockaddr(family_of(socket), address, &storage);
-    if (length == 0) {
-        errno = EAFNOSUPPORT;
-        return -1;
-    }
-    return bind(socket, (struct sockaddr *) &storage, length);
+    if (length == 0) return -1; /* an IPv6 address on an IPv4-only socket */
+    return bind(socket, (struct sockaddr *) &storage, length) == 0 ? 0 : -1;
 }
 
 int enet_socket_get_address(ENetSocket socket, ENetAddress *address) {
     struct sockaddr_storage storage;
     socklen_t length = sizeof storage;
-    if (getsockname(socket, (struct sockaddr *) &storage, &length) == -1) return -1;
+    if (getsockname(socket, (struct sockaddr *) &storage, &length) != 0) return -1;
     from_sockaddr(&storage, address);
     return 0;
 }
 
 int enet_socket_send(ENetSocket socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount) {
+    /* DTLS hook: an upgraded host's datagrams leave as DTLS records (dtls_layer.c). */
+    SocketInfo *info = info_of(socket);
+    if (info != NULL && info->dtls != NULL) return godot_enet_dtls_send(info->dtls, address, buffers, bufferCount);
+    return godot_enet_socket_send_plain(socket, address, buffers, bufferCount);
+}
+
+int godot_enet_socket_send_plain(ENetSocket socket, const ENetAddress *address, const ENetBuffer *buffers, size_t bufferCount) {
     SocketInfo *info = info_of(socket);
     struct sockaddr_storage storage;
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
+    socklen_t length = 0;
     if (address != NULL) {
-        message.msg_name = &storage;
-        message.msg_namelen = to_sockaddr(info ? info->family : AF_INET6, address, &storage);
-        if (message.msg_namelen == 0) {
+        length = to_sockaddr(info ? info->family : AF_INET6, address, &storage);
+        if (length == 0) {
             if (info) info->stats.sendErrors++;
             return 0;
         }
     }
-    message.msg_iov = (struct iovec *) buffers; /* ENetBuffer is laid out as struct iovec on POSIX */
-    message.msg_iovlen = bufferCount;
-
     for (;;) {
-        ssize_t sent = sendmsg(socket, &message, MSG_NOSIGNAL);
-        if (sent >= 0) return (int) sent;
-        if (errno == EINTR) {
-            if (info) info->stats.interruptedCalls++;
-            continue;
+        size_t sent = 0;
+        switch (os_send(socket, address != NULL ? (struct sockaddr *) &storage : NULL, length, buffers, bufferCount, &sent)) {
+            case SOCKET_DONE: return (int) sent;
+            case SOCKET_INTERRUPTED:
+                if (info) info->stats.interruptedCalls++;
+                continue;
+            case SOCKET_WOULD_BLOCK: return 0;
+            case SOCKET_BROKEN: return -1;
+            default:
+                /* This datagram is lost, like any other loss; ENet retransmits what is reliable. */
+                if (info) info->stats.sendErrors++;
+                return 0;
         }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        if (errno == EBADF || errno == ENOTSOCK) return -1;
-        /* Unreachable destination, no route, message too long for the path, ...: this datagram is
-         * lost, like any other loss; ENet retransmits what is reliable. */
-        if (info) info->stats.sendErrors++;
-        return 0;
     }
-}
-
-/* Hands out the next datagram of the batch: its length, or -2 if it cannot be delivered whole. */
-static int take_batched(SocketInfo *info, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
-    ReceiveBatch *batch = info->batch;
-    unsigned i = batch->next++;
-    size_t length = batch->messages[i].msg_len;
-    if (length == 0) {
-        info->stats.emptyDropped++;
-        return -2;
-    }
-    if ((batch->messages[i].msg_hdr.msg_flags & MSG_TRUNC) || bufferCount < 1 || buffers[0].dataLength < length) {
-        info->stats.oversizedDropped++;
-        return -2;
-    }
-    memcpy(buffers[0].data, batch->data[i], length);
-    if (address != NULL) from_sockaddr(&batch->addresses[i], address);
-    return (int) length;
-}
-
-static int receive_batched(SocketInfo *info, ENetSocket socket, ENetAddress *address, ENetBuffer *buffers,
-                           size_t bufferCount) {
-    ReceiveBatch *batch = info->batch;
-    if (batch->next < batch->count) return take_batched(info, address, buffers, bufferCount);
-    if (batch->drained) {
-        batch->drained = 0;
-        return 0;
-    }
-    for (unsigned i = 0; i < RECEIVE_BATCH; i++) {
-        batch->vectors[i].iov_base = batch->data[i];
-        batch->vectors[i].iov_len = DATAGRAM_CAPACITY;
-        memset(&batch->messages[i].msg_hdr, 0, sizeof batch->messages[i].msg_hdr);
-        batch->messages[i].msg_hdr.msg_name = &batch->addresses[i];
-        batch->messages[i].msg_hdr.msg_namelen = sizeof batch->addresses[i];
-        batch->messages[i].msg_hdr.msg_iov = &batch->vectors[i];
-        batch->messages[i].msg_hdr.msg_iovlen = 1;
-    }
-    int received;
-    for (;;) {
-        received = recvmmsg(socket, batch->messages, RECEIVE_BATCH, MSG_DONTWAIT, NULL);
-        if (received >= 0) break;
-        if (errno == EINTR) {
-            info->stats.interruptedCalls++;
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        if (errno == EBADF || errno == ENOTSOCK || errno == EFAULT || errno == EINVAL) return -1;
-        info->stats.receiveErrors++;
-        return -2;
-    }
-    batch->count = (unsigned) received;
-    batch->next = 0;
-    batch->drained = received < RECEIVE_BATCH;
-    if (received == 0) return 0;
-    return take_batched(info, address, buffers, bufferCount);
 }
 
 int enet_socket_receive(ENetSocket socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
+    /* DTLS hook: an upgraded host receives decrypted records (dtls_layer.c). */
     SocketInfo *info = info_of(socket);
-    if (info != NULL && info->batch != NULL) return receive_batched(info, socket, address, buffers, bufferCount);
-    struct sockaddr_storage storage;
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_name = &storage;
-    message.msg_namelen = sizeof storage;
-    message.msg_iov = (struct iovec *) buffers;
-    message.msg_iovlen = bufferCount;
+    if (info != NULL && info->dtls != NULL) return godot_enet_dtls_receive(info->dtls, address, buffers, bufferCount);
+    return godot_enet_socket_receive_plain(socket, address, buffers, bufferCount);
+}
 
+int godot_enet_socket_receive_plain(ENetSocket socket, ENetAddress *address, ENetBuffer *buffers, size_t bufferCount) {
+    SocketInfo *info = info_of(socket);
+    struct sockaddr_storage from;
     for (;;) {
-        ssize_t received = recvmsg(socket, &message, 0);
-        if (received < 0) {
-            if (errno == EINTR) {
+        size_t received = 0;
+        SocketOutcome outcome;
+#ifdef SOCKET_OS_BATCH
+        if (info != NULL && info->batch != NULL) outcome = os_batch_receive(info->batch, socket, &from, buffers, bufferCount, &received);
+        else
+#endif
+        outcome = os_receive(socket, &from, buffers, bufferCount, &received);
+        switch (outcome) {
+            case SOCKET_DONE:
+                if (received == 0) {
+                    if (info) info->stats.emptyDropped++;
+                    return -2;
+                }
+                if (address != NULL) from_sockaddr(&from, address);
+                return (int) received;
+            case SOCKET_INTERRUPTED:
                 if (info) info->stats.interruptedCalls++;
                 continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-            if (errno == EBADF || errno == ENOTSOCK || errno == EFAULT || errno == EINVAL) return -1;
-            /* An ICMP error reported on the socket (refused, unreachable): not a datagram, skip it. */
-            if (info) info->stats.receiveErrors++;
-            return -2;
+            case SOCKET_WOULD_BLOCK: return 0;
+            case SOCKET_TRUNCATED:
+                if (info) info->stats.oversizedDropped++;
+                return -2;
+            case SOCKET_TRANSIENT:
+                if (info) info->stats.receiveErrors++;
+                return -2;
+            default: return -1;
         }
-        if (message.msg_flags & MSG_TRUNC) {
-            if (info) info->stats.oversizedDropped++;
-            return -2;
-        }
-        if (received == 0) {
-            if (info) info->stats.emptyDropped++;
-            return -2;
-        }
-        if (address != NULL) from_sockaddr(&storage, address);
-        return (int) received;
     }
 }
 

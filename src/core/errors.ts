@@ -62,11 +62,37 @@ export enum GodotError {
  */
 export type ErrorReporter = (message: string) => void;
 
-let reporter: ErrorReporter = (message) => process.emitWarning(message, 'GodotENetWarning');
+// The default reporter is process.emitWarning, rate-limited: a message is printed the first time, its
+// repeats within REPEAT_WINDOW_MS are counted, and the count is printed once the window closes (a
+// Godot-style error in a poll loop would otherwise print hundreds of identical lines a second).
+const REPEAT_WINDOW_MS = 1000;
+const repeats = new Map<string, number>();
 
-export function setErrorReporter(fn: ErrorReporter): void {
-  if (typeof fn !== 'function') throw new TypeError('setErrorReporter expects a function');
-  reporter = fn;
+function emitWarning(message: string): void {
+  process.emitWarning(message, 'GodotENetWarning');
+}
+
+function defaultReporter(message: string): void {
+  const seen = repeats.get(message);
+  if (seen !== undefined) {
+    repeats.set(message, seen + 1);
+    return;
+  }
+  emitWarning(message);
+  repeats.set(message, 0);
+  setTimeout(() => {
+    const count = repeats.get(message) ?? 0;
+    repeats.delete(message);
+    if (count > 0) emitWarning(`${message} (repeated ${count} more time${count === 1 ? '' : 's'} in ${REPEAT_WINDOW_MS} ms)`);
+  }, REPEAT_WINDOW_MS).unref();
+}
+
+let reporter: ErrorReporter = defaultReporter;
+
+/** Sends Godot-style error messages to `fn` instead of process.emitWarning; null restores the default. */
+export function setErrorReporter(fn: ErrorReporter | null): void {
+  if (fn !== null && typeof fn !== 'function') throw new TypeError('setErrorReporter expects a function or null');
+  reporter = fn ?? defaultReporter;
 }
 
 export function reportError(message: string): void {

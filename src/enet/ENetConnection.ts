@@ -1,7 +1,14 @@
 import { isIP } from 'net';
+import * as tls from 'tls';
+import { X509Certificate as NodeX509Certificate } from 'crypto';
 import { GodotError, reportError } from '../core/errors';
-import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerOwner, createPeerToken } from './ENetPacketPeer';
-import { EVENT_DISCONNECT_TIMEOUT, EVENT_FIELDS, NativeCounters, NativeHost, native } from './native';
+import { CryptoKey } from '../crypto/CryptoKey';
+import { TLSOptions } from '../crypto/TLSOptions';
+import { X509Certificate } from '../crypto/X509Certificate';
+import {
+  ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerOwner, createPeerToken, packetTooLarge,
+} from './ENetPacketPeer';
+import { EVENT_DISCONNECT_TIMEOUT, EVENT_ERROR_RECORD, EVENT_FIELDS, NativeCounters, NativeHost, native } from './native';
 import { checkBool, checkBytes, checkInt, checkString } from '../core/validate';
 
 /**
@@ -108,6 +115,8 @@ export class ENetConnection implements PeerOwner {
   // The wrapper of the connection currently in each ENet slot.
   #bySlot: (ENetPacketPeer | undefined)[] = [];
   #compression = CompressionMode.COMPRESS_NONE;
+  #dtls = false; // the host's socket was upgraded (a second setup fails, as in Godot)
+  #refusing = false;
   #staleEvents = 0;
   #timeouts = 0;
   #localEnds = 0;
@@ -182,6 +191,8 @@ export class ENetConnection implements PeerOwner {
     this.#host = host;
     this.#bySlot = new Array<ENetPacketPeer | undefined>(maxPeers);
     this.#compression = CompressionMode.COMPRESS_NONE;
+    this.#dtls = false;
+    this.#refusing = false;
     return GodotError.OK;
   }
 
@@ -238,6 +249,11 @@ export class ENetConnection implements PeerOwner {
    */
   service(timeout = 0): ServiceResult {
     checkInt('ENetConnection.service', 'timeout', timeout);
+    if (timeout < 0) {
+      // Godot hands it to ENet as an unsigned wait: -1 would block for 49 days.
+      reportError(`ENetConnection.service: timeout ${timeout} is negative`);
+      return [EventType.EVENT_ERROR, null, 0, 0];
+    }
     return this.#toResult(this.serviceRaw(timeout));
   }
 
@@ -300,6 +316,12 @@ export class ENetConnection implements PeerOwner {
     const at = this.#eventCursor++ * EVENT_FIELDS;
     const e = this.#events;
     const type = e[at];
+    if (type === EVENT_ERROR_RECORD) {
+      // A DTLS client's handshake or session failed: Godot's service returns EVENT_ERROR and prints why.
+      reportError(`ENetConnection.service: ${this.#host?.dtlsError() ?? 'DTLS failure'}`);
+      this.#setScratch(EventType.EVENT_ERROR);
+      return true;
+    }
     const slot = e[at + 1];
     const gen = e[at + 2];
     const data = e[at + 3] >>> 0;
@@ -381,6 +403,7 @@ export class ENetConnection implements PeerOwner {
       reportError(`ENetConnection.broadcast: invalid flags ${flags}`);
       return;
     }
+    if (packetTooLarge('ENetConnection.broadcast', packet.length)) return;
     host.broadcast(channel, packet, flags);
   }
 
@@ -403,10 +426,11 @@ export class ENetConnection implements PeerOwner {
     }
     const host = this.#requireHost('sendMany');
     if (host === null) return 0;
-    if (channel < 0 || (flags & ~FLAG_ALLOWED) !== 0) {
+    if (channel < 0 || channel > MAX_CHANNELS - 1 || (flags & ~FLAG_ALLOWED) !== 0) {
       reportError(`ENetConnection.sendMany: invalid channel ${channel} or flags ${flags}`);
       return 0;
     }
+    if (packetTooLarge('ENetConnection.sendMany', packet.length)) return 0;
     return targets.length === 0 ? 0 : host.peersSend(Int32Array.from(targets), channel, packet, flags);
   }
 
@@ -437,10 +461,16 @@ export class ENetConnection implements PeerOwner {
     return this.#compression;
   }
 
-  /** Plain-UDP hosts have nothing to refuse before ENet's handshake, as in Godot (only DTLS uses it). */
+  /**
+   * A DTLS server starts no new handshake while refusing (Godot: 0 pending connections instead of 16).
+   * Plain-UDP hosts have nothing to refuse before ENet's own handshake, as in Godot.
+   */
   refuseNewConnections(refuse: boolean): void {
     checkBool('ENetConnection.refuseNewConnections', 'refuse', refuse);
-    this.#requireHost('refuseNewConnections');
+    const host = this.#requireHost('refuseNewConnections');
+    if (host === null) return;
+    this.#refusing = refuse;
+    host.dtlsRefuse(refuse);
   }
 
   /** Returns a host counter and resets it to 0. */
@@ -488,14 +518,93 @@ export class ENetConnection implements PeerOwner {
     host.socketSend(ip, destinationPort, packet);
   }
 
-  /** DTLS is not in this build (Godot returns the same when built without it). */
-  dtlsServerSetup(_serverOptions?: unknown): GodotError {
-    return GodotError.ERR_UNAVAILABLE;
+  /**
+   * Makes this host a DTLS server (Godot: right after createHostBound, or ENetMultiplayerPeer.createServer,
+   * before any client connects): every ENet datagram then travels as one DTLS 1.2 record, and clients must
+   * complete a DTLS handshake (with a cookie exchange) first. At most 16 handshakes start per receive
+   * round (Godot's 16 pending connections; more wait for the next rounds), at most the peer count of
+   * sessions exist, and a session no ENet connection claims within 8 s is dropped, as in Godot.
+   * Returns ERR_UNAVAILABLE when the running Node has no OpenSSL 3, ERR_UNCONFIGURED without a host,
+   * ERR_INVALID_PARAMETER unless `serverOptions` is TLSOptions.server(...) with a private key that
+   * matches its certificate (Godot would accept a mismatch here and fail every handshake later), FAILED
+   * if the host already uses DTLS.
+   */
+  dtlsServerSetup(serverOptions: TLSOptions | null): GodotError {
+    const method = 'ENetConnection.dtlsServerSetup';
+    checkOptions(method, 'serverOptions', serverOptions);
+    if (!dtlsAvailable(method)) return GodotError.ERR_UNAVAILABLE;
+    const host = this.#requireHost('dtlsServerSetup');
+    if (host === null) return GodotError.ERR_UNCONFIGURED;
+    if (serverOptions == null || !serverOptions.isServer()) {
+      reportError(`${method}: serverOptions must be TLSOptions.server(key, certificate)`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    const key = CryptoKey.keyObjectOf(serverOptions.getPrivateKey() as CryptoKey);
+    const chain = X509Certificate.chainOf(serverOptions.getOwnCertificate() as X509Certificate);
+    const problem = key === null || key.type !== 'private' ? 'the key holds no private key'
+      : chain.length === 0 ? 'the certificate is empty'
+      : !chain[0].checkPrivateKey(key) ? 'the private key does not match the certificate' : null;
+    if (problem !== null) {
+      reportError(`${method}: ${problem}`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    if (this.#dtls) {
+      reportError(`${method}: the host already uses DTLS`);
+      return GodotError.FAILED;
+    }
+    const error = host.dtlsServerSetup(key!.export({ type: 'pkcs8', format: 'der' }), chain.map((c) => c.raw));
+    if (error !== null) {
+      reportError(`${method}: ${error}`);
+      return GodotError.FAILED;
+    }
+    this.#dtls = true;
+    host.dtlsRefuse(this.#refusing);
+    return GodotError.OK;
   }
 
-  /** DTLS is not in this build (Godot returns the same when built without it). */
-  dtlsClientSetup(_hostname?: string, _clientOptions?: unknown): GodotError {
-    return GodotError.ERR_UNAVAILABLE;
+  /**
+   * Makes this host a DTLS client (Godot: right after connectToHost, or ENetMultiplayerPeer.createClient,
+   * before the first service): its first datagram starts a DTLS handshake with the server, and what ENet
+   * sends meanwhile leaves once it is done. `hostname` is the name the server's certificate must carry
+   * (unless `clientOptions` overrides it, or is clientUnsafe) and is sent as SNI. A handshake that fails
+   * (untrusted chain, wrong name) makes service() return EVENT_ERROR and report why; the next datagram
+   * starts over, until ENet gives up the connection. Returns ERR_UNAVAILABLE when the running Node has no
+   * OpenSSL 3, ERR_UNCONFIGURED without a host, ERR_INVALID_PARAMETER unless `clientOptions` is a client's
+   * (null included, as in Godot: pass TLSOptions.client()) or when there is no name to verify, FAILED if
+   * the host already uses DTLS.
+   */
+  dtlsClientSetup(hostname: string, clientOptions: TLSOptions | null = null): GodotError {
+    const method = 'ENetConnection.dtlsClientSetup';
+    checkString(method, 'hostname', hostname);
+    checkOptions(method, 'clientOptions', clientOptions);
+    if (!dtlsAvailable(method)) return GodotError.ERR_UNAVAILABLE;
+    const host = this.#requireHost('dtlsClientSetup');
+    if (host === null) return GodotError.ERR_UNCONFIGURED;
+    if (clientOptions == null || clientOptions.isServer()) {
+      reportError(`${method}: clientOptions must be TLSOptions.client() or TLSOptions.clientUnsafe()`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    const unsafe = clientOptions.isUnsafeClient();
+    const trustedChain = clientOptions.getTrustedCaChain();
+    const verifyName = unsafe ? null : clientOptions.getCommonNameOverride() || hostname;
+    if (verifyName === '') {
+      reportError(`${method}: no name to verify the server's certificate against (give a hostname, or use TLSOptions.clientUnsafe())`);
+      return GodotError.ERR_INVALID_PARAMETER;
+    }
+    if (this.#dtls) {
+      reportError(`${method}: the host already uses DTLS`);
+      return GodotError.FAILED;
+    }
+    const trusted = trustedChain !== null ? X509Certificate.chainOf(trustedChain).map((c) => c.raw) : unsafe ? [] : defaultTrusted();
+    const serverName = verifyName !== null && isIP(verifyName) === 0 ? verifyName : null; // SNI carries no addresses
+    const error = host.dtlsClientSetup(serverName, verifyName, verifyName !== null && isIP(verifyName) !== 0,
+      !unsafe || trustedChain !== null, trusted);
+    if (error !== null) {
+      reportError(`${method}: ${error}`);
+      return GodotError.FAILED;
+    }
+    this.#dtls = true;
+    return GodotError.OK;
   }
 
   /**
@@ -508,8 +617,9 @@ export class ENetConnection implements PeerOwner {
   watch(onWake: () => void, intervalMs = 10): boolean {
     if (typeof onWake !== 'function') throw new TypeError('ENetConnection.watch: onWake must be a function');
     checkInt('ENetConnection.watch', 'intervalMs', intervalMs);
+    if (intervalMs < 1 || intervalMs > 0xffffffff) throw new RangeError(`ENetConnection.watch: intervalMs must be 1 or more, got ${intervalMs}`);
     const host = this.#requireHost('watch');
-    return host !== null && host.watch(onWake, Math.max(1, intervalMs));
+    return host !== null && host.watch(onWake, intervalMs);
   }
 
   /** Node extra: stops watch(). */
@@ -538,6 +648,28 @@ export class ENetConnection implements PeerOwner {
     if (this.#host === null) reportError(`ENetConnection.${method}: ${message}`);
     return this.#host;
   }
+}
+
+function checkOptions(method: string, name: string, options: unknown): void {
+  if (options != null && !(options instanceof TLSOptions)) throw new TypeError(`${method}: ${name} must be a TLSOptions or null`);
+}
+
+// Godot returns ERR_UNAVAILABLE when built without DTLS; here, when the running Node has no OpenSSL 3.
+function dtlsAvailable(method: string): boolean {
+  const why = native.dtlsUnavailable();
+  if (why !== null) reportError(`${method}: DTLS is not available: ${why}`);
+  return why === null;
+}
+
+// TLSOptions.client() without a chain trusts what Node trusts (Godot: the system's CA certificates).
+let defaultTrustedDer: Buffer[] | null = null;
+function defaultTrusted(): Buffer[] {
+  if (defaultTrustedDer === null) {
+    const withGetter = tls as typeof tls & { getCACertificates?: (type: string) => string[] };
+    const pems = withGetter.getCACertificates?.('default') ?? tls.rootCertificates;
+    defaultTrustedDer = pems.map((pem) => new NodeX509Certificate(pem).raw);
+  }
+  return defaultTrustedDer;
 }
 
 function clampU32(value: number): number {

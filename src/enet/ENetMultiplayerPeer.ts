@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { ENetConnection, EventType, RawEvent } from './ENetConnection';
-import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerState } from './ENetPacketPeer';
+import { ENetPacketPeer, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, PeerState, packetTooLarge } from './ENetPacketPeer';
 import { GodotError, reportError } from '../core/errors';
 import { ConnectionStatus, MultiplayerPeer, TransferMode } from '../multiplayer/MultiplayerPeer';
 import { PacketResult } from '../core/PacketPeer';
@@ -63,6 +63,8 @@ export interface ENetMultiplayerPeerOptions {
   flush?: 'put' | 'tick';
 }
 
+const OPTION_NAMES: (keyof ENetMultiplayerPeerOptions)[] = ['godotCreateServerBug', 'autoPoll', 'flush'];
+
 /**
  * Godot's ENetMultiplayerPeer: a MultiplayerPeer over ENet, wire-compatible with Godot 4 servers,
  * clients and mesh peers (no header bytes; the peer id travels as the CONNECT data).
@@ -94,9 +96,25 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
 
   constructor(options: ENetMultiplayerPeerOptions = {}) {
     super();
-    this.#godotCreateServerBug = options.godotCreateServerBug ?? true;
+    if (typeof options !== 'object' || options === null) throw new TypeError('ENetMultiplayerPeer: options must be an object');
+    for (const name of Object.keys(options)) {
+      if (!OPTION_NAMES.includes(name as keyof ENetMultiplayerPeerOptions)) {
+        const near = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
+        throw new TypeError(`ENetMultiplayerPeer: unknown option "${name}"${near ? ` (did you mean "${near}"?)` : ''}; ` +
+          `the options are ${OPTION_NAMES.join(', ')}`);
+      }
+    }
+    this.#godotCreateServerBug = checkBool('ENetMultiplayerPeer', 'godotCreateServerBug', options.godotCreateServerBug ?? true);
     const autoPoll = options.autoPoll ?? false;
-    const autoPollMs = autoPoll === true ? 10 : autoPoll === false ? 0 : checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
+    let autoPollMs: number;
+    if (typeof autoPoll === 'boolean') {
+      autoPollMs = autoPoll ? 10 : 0;
+    } else {
+      autoPollMs = checkInt('ENetMultiplayerPeer', 'autoPoll', autoPoll);
+      if (autoPoll < 1 || autoPoll > 0x7fffffff) {
+        throw new RangeError(`ENetMultiplayerPeer: autoPoll must be true, false or an interval of 1 ms or more, got ${autoPoll}`);
+      }
+    }
     if (autoPollMs > 0) {
       this.#driver = () => {
         if (this.#isActive()) this.poll();
@@ -314,6 +332,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       return GodotError.ERR_INVALID_PARAMETER;
     }
     if (this.#mode === Mode.CLIENT && !this.#peers.has(SERVER_ID)) return GodotError.ERR_BUG;
+    // Godot would report OK and ENet drop the packet (G7); a packet no peer can ever get is refused.
+    if (packetTooLarge('ENetMultiplayerPeer.putPacket', data.length)) return GodotError.ERR_INVALID_PARAMETER;
 
     let flags: number;
     let channel: number;
@@ -448,7 +468,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
           this.#storePacket(SERVER_ID, event);
           break;
         default:
-          this.close();
+          return; // EVENT_ERROR (a failed DTLS handshake): Godot ends this poll; ENet retries or times out
       }
       if (this.#hosts.get(0) !== host) return; // closed, possibly by a listener
     }
@@ -488,7 +508,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
           this.#storePacket(this.#netIds.get(peer) ?? 0, event);
           break;
         default:
-          this.close();
+          return; // EVENT_ERROR: Godot ends this poll
       }
       if (this.#hosts.get(0) !== host) return;
     }

@@ -1,5 +1,5 @@
 import { GodotError, reportError } from '../core/errors';
-import { BAD_CHANNEL, NativeHost, STALE_PEER } from './native';
+import { BAD_CHANNEL, ENET_MAX_PACKET_SIZE, NativeHost, STALE_PEER } from './native';
 import { PacketPeer, PacketResult } from '../core/PacketPeer';
 import { Queue } from '../core/queue';
 import { checkBytes, checkInt } from '../core/validate';
@@ -51,6 +51,16 @@ export const FLAG_UNRELIABLE_FRAGMENT = 8;
 const FLAG_ALLOWED = FLAG_RELIABLE | FLAG_UNSEQUENCED | FLAG_UNRELIABLE_FRAGMENT;
 const MAX_PACKET_SIZE = 1 << 24;
 const NATIVE_TOTALS_FIRST = 14; // binding/peer.cc: extras follow Godot's 14 statistics
+
+/**
+ * @internal True (after reporting it) when `length` bytes are more than ENet can carry in one packet:
+ * ENet would refuse the packet, and a put that Godot reports as OK would lose it without a word.
+ */
+export function packetTooLarge(method: string, length: number): boolean {
+  if (length <= ENET_MAX_PACKET_SIZE) return false;
+  reportError(`${method}: a packet of ${length} bytes is over ENet's limit of ${ENET_MAX_PACKET_SIZE} bytes (32 MiB); nothing was sent`);
+  return true;
+}
 
 /** What a peer needs from the ENetConnection that owns it. */
 export interface PeerOwner {
@@ -213,10 +223,11 @@ export class ENetPacketPeer extends PacketPeer {
     this.#host('ping')?.peerPing(this.#slot, this.#gen);
   }
 
-  /** Interval between pings in ms; 0 restores ENet's default (500). */
+  /** Interval between pings in ms; 0 restores ENet's default (500). A negative interval is refused. */
   pingInterval(pingInterval: number): void {
     checkInt('ENetPacketPeer.pingInterval', 'pingInterval', pingInterval);
-    this.#host('pingInterval')?.peerPingInterval(this.#slot, this.#gen, Math.max(0, pingInterval));
+    if (outOfU32('ENetPacketPeer.pingInterval', { pingInterval })) return;
+    this.#host('pingInterval')?.peerPingInterval(this.#slot, this.#gen, pingInterval);
   }
 
   /** Drops the connection without telling the remote (it will time out); no DISCONNECT event follows. */
@@ -238,6 +249,7 @@ export class ENetPacketPeer extends PacketPeer {
       reportError(`ENetPacketPeer.send: invalid channel ${channel} or flags ${flags}`);
       return GodotError.ERR_INVALID_PARAMETER;
     }
+    if (packetTooLarge('ENetPacketPeer.send', packet.length)) return GodotError.FAILED; // Godot's code for it
     if (!this.hasRoomFor(packet.length)) return GodotError.ERR_BUSY;
     const result = host.peerSend(this.#slot, this.#gen, channel, packet, flags);
     if (result === 0) return GodotError.OK;
@@ -274,8 +286,8 @@ export class ENetPacketPeer extends PacketPeer {
     checkInt('ENetPacketPeer.throttleConfigure', 'interval', interval);
     checkInt('ENetPacketPeer.throttleConfigure', 'acceleration', acceleration);
     checkInt('ENetPacketPeer.throttleConfigure', 'deceleration', deceleration);
-    this.#host('throttleConfigure')?.peerThrottleConfigure(this.#slot, this.#gen, interval >>> 0, acceleration >>> 0,
-      deceleration >>> 0);
+    if (outOfU32('ENetPacketPeer.throttleConfigure', { interval, acceleration, deceleration })) return;
+    this.#host('throttleConfigure')?.peerThrottleConfigure(this.#slot, this.#gen, interval, acceleration, deceleration);
   }
 
   /**
@@ -287,11 +299,12 @@ export class ENetPacketPeer extends PacketPeer {
     checkInt('ENetPacketPeer.setTimeout', 'timeout', timeout);
     checkInt('ENetPacketPeer.setTimeout', 'timeoutMin', timeoutMin);
     checkInt('ENetPacketPeer.setTimeout', 'timeoutMax', timeoutMax);
+    if (outOfU32('ENetPacketPeer.setTimeout', { timeout, timeoutMin, timeoutMax })) return;
     if (timeout > timeoutMin || timeoutMin > timeoutMax) {
       reportError('ENetPacketPeer.setTimeout: needs timeout <= timeoutMin <= timeoutMax');
       return;
     }
-    this.#host('setTimeout')?.peerTimeout(this.#slot, this.#gen, timeout >>> 0, timeoutMin >>> 0, timeoutMax >>> 0);
+    this.#host('setTimeout')?.peerTimeout(this.#slot, this.#gen, timeout, timeoutMin, timeoutMax);
   }
 
   /** FLAG_* flags of the next queued packet. */
@@ -373,7 +386,19 @@ export class ENetPacketPeer extends PacketPeer {
   protected writePacket(data: Uint8Array): GodotError {
     const host = this.#host('putPacket');
     if (host === null) return GodotError.ERR_UNCONFIGURED;
+    if (packetTooLarge('ENetPacketPeer.putPacket', data.length)) return GodotError.FAILED;
     return host.peerSend(this.#slot, this.#gen, 0, data, FLAG_RELIABLE) === 0 ? GodotError.OK : GodotError.FAILED;
   }
 }
 
+// ENet takes these as 32-bit unsigned milliseconds or counts: a negative value (or one past 2^32 - 1)
+// would wrap around into something else entirely, so the call is refused with Godot's error, unchanged.
+function outOfU32(method: string, values: Record<string, number>): boolean {
+  for (const [name, value] of Object.entries(values)) {
+    if (value < 0 || value > 0xffffffff) {
+      reportError(`${method}: ${name} ${value} is outside 0..4294967295; nothing was changed`);
+      return true;
+    }
+  }
+  return false;
+}

@@ -28,6 +28,15 @@ export interface NativeHost {
   unwatch(): void;
   /** Whether a watched host keeps the process alive. */
   keepAlive(keep: boolean): void;
+  /** Upgrades the host's socket to a DTLS server (DER key, DER chain own certificate first); null or why not. */
+  dtlsServerSetup(key: Uint8Array, chain: Uint8Array[]): string | null;
+  /** Upgrades the host's socket to a DTLS client; null or why not. */
+  dtlsClientSetup(serverName: string | null, verifyName: string | null, verifyNameIsIp: boolean, verifyPeer: boolean,
+    trusted: Uint8Array[]): string | null;
+  /** A DTLS server starts no new handshake while refusing. */
+  dtlsRefuse(refuse: boolean): void;
+  /** Why the last EVENT_ERROR record (a failed DTLS client handshake or session) was written. */
+  dtlsError(): string;
 
   peerSend(slot: number, gen: number, channel: number, data: Uint8Array, flags: number): number;
   peersSend(targets: Int32Array, channel: number, data: Uint8Array, flags: number): number;
@@ -63,6 +72,35 @@ export interface NativeCounters {
   socketLayer: boolean;
   /** 6 for a dual-stack IPv6 socket, 4 for the IPv4 fallback. */
   socketFamily: 4 | 6;
+  /** What the DTLS layer did (deps/enet/dtls_layer.h); null for a host without DTLS. */
+  dtls: DtlsCounters | null;
+}
+
+export interface DtlsCounters {
+  /** DTLS sessions now (server: addresses past their cookie; client: 0 or 1). */
+  sessions: number;
+  /** Of those, the ones still handshaking. */
+  pendingHandshakes: number;
+  handshakesCompleted: number;
+  /** Rejected certificates, fatal alerts, handshakes given up. */
+  handshakesFailed: number;
+  /** Cookies (HelloVerifyRequests) a server sent. */
+  helloVerifyRequests: number;
+  /** ClientHellos a server dropped: refusing new connections, no room for another session (the peer
+   * count), or more waiting for their turn than it keeps (the peer count, at least 256). */
+  handshakesRefused: number;
+  /** ClientHellos a server kept for a later receive round: at most 16 handshakes start per round. */
+  handshakesDeferred: number;
+  /** Server sessions no ENet peer claimed within 8 s, dropped (as Godot). */
+  sessionsExpired: number;
+  /** Sessions the remote ended (close_notify or a fatal alert). */
+  sessionsClosed: number;
+  /** Datagrams that are no DTLS for this host (garbage, plain ENet, stray records, malformed
+   * ClientHellos; for a client, anything not from its server), dropped. */
+  invalidDropped: number;
+  /** ENet datagrams not carried: sent before the handshake was done or to an address without a session,
+   * or received larger than ENet's buffer. */
+  recordsDropped: number;
 }
 
 export interface NativeBinding {
@@ -73,6 +111,8 @@ export interface NativeBinding {
   /** Blocking name resolution (any family) -> 16-byte address, or null. */
   resolve(name: string): Buffer | null;
   formatAddress(address: Uint8Array): string;
+  /** null when DTLS can run in this process (its Node exports OpenSSL 3), else why not. */
+  dtlsUnavailable(): string | null;
 }
 
 // node-gyp-build finds build/Release (a local cmake-js build) first, then prebuilds/<platform>-<arch>.
@@ -85,8 +125,9 @@ function loadBinding(): NativeBinding {
     return load(root) as NativeBinding;
   } catch (cause) {
     throw new Error(
-      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}). ` +
-        `Build it from source with "npm rebuild godot-enet" (needs cmake and a C/C++ compiler).`,
+      `godot-enet: no native addon for ${process.platform}-${process.arch} (Node ${process.version}): no prebuilt ` +
+        `binary in the package fits, and none was built from source. Install CMake and a C/C++ compiler, then run ` +
+        `"npm rebuild godot-enet" (see the README's Install section).`,
       { cause },
     );
   }
@@ -97,5 +138,8 @@ export const native: NativeBinding = loadBinding();
 /** Size of one event record in a host's shared event buffer, and the codes the binding uses. */
 export const EVENT_FIELDS = native.constants.EVENT_FIELDS;
 export const EVENT_DISCONNECT_TIMEOUT = native.constants.EVENT_DISCONNECT_TIMEOUT;
+export const EVENT_ERROR_RECORD = native.constants.EVENT_ERROR;
 export const STALE_PEER = native.constants.STALE_PEER;
 export const BAD_CHANNEL = native.constants.BAD_CHANNEL;
+/** The longest packet ENet carries (every host's maximumPacketSize: 32 MiB); it refuses anything longer. */
+export const ENET_MAX_PACKET_SIZE = native.constants.HOST_DEFAULT_MAXIMUM_PACKET_SIZE;

@@ -1,6 +1,7 @@
 import { randomInt } from 'crypto';
 import { PacketPeer } from '../core/PacketPeer';
 import { checkBool, checkInt } from '../core/validate';
+import { reportError } from '../core/errors';
 
 /** Godot's MultiplayerPeer.TransferMode. */
 export enum TransferMode {
@@ -18,6 +19,7 @@ export enum ConnectionStatus {
 
 export const TARGET_PEER_BROADCAST = 0;
 export const TARGET_PEER_SERVER = 1;
+const MAX_TRANSFER_CHANNEL = 255;
 
 /** The signals of Godot's MultiplayerPeer, as events. */
 export interface MultiplayerPeerEvents {
@@ -64,7 +66,13 @@ export abstract class MultiplayerPeer extends PacketPeer {
   }
 
   set transferChannel(channel: number) {
-    this.#transferChannel = checkInt('MultiplayerPeer.transferChannel', 'channel', channel);
+    checkInt('MultiplayerPeer.transferChannel', 'channel', channel);
+    // Godot's range for it (ENet has at most 255 channels); Godot itself stores anything.
+    if (channel < 0 || channel > MAX_TRANSFER_CHANNEL) {
+      reportError(`MultiplayerPeer.transferChannel: channel ${channel} is outside 0..${MAX_TRANSFER_CHANNEL}; kept ${this.#transferChannel}`);
+      return;
+    }
+    this.#transferChannel = channel;
   }
 
   get refuseNewConnections(): boolean {

@@ -91,10 +91,15 @@ export class Godot3Peer {
   }
 
   static start(args: { role: 'server' | 'client'; port: number; mode: number; lifetime?: number }): Godot3Peer {
+    return Godot3Peer.startWith([`--role=${args.role}`, `--port=${args.port}`, `--mode=${args.mode}`,
+      `--lifetime=${args.lifetime ?? 60}`]);
+  }
+
+  /** Runs peer.gd with these command-line arguments (e.g. a DTLS tunnel role). */
+  static startWith(args: string[]): Godot3Peer {
     // Godot writes logs under its working directory when run without a project: give it its own.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'godot3-peer-'));
-    const child = spawn(GODOT3, ['--no-window', '-s', GODOT3_SCRIPT, `--role=${args.role}`, `--port=${args.port}`,
-      `--mode=${args.mode}`, `--lifetime=${args.lifetime ?? 60}`], { cwd: dir, env: { ...process.env, LANG: 'C.UTF-8' } });
+    const child = spawn(GODOT3, ['--no-window', '-s', GODOT3_SCRIPT, ...args], { cwd: dir, env: { ...process.env, LANG: 'C.UTF-8' } });
     return new Godot3Peer(child, dir);
   }
 
@@ -160,20 +165,23 @@ export interface Datagram {
 }
 
 /**
- * A UDP relay on 127.0.0.1: whoever sends to it first is the client; its datagrams go to `target`
- * and the target's come back to it. Every datagram is recorded.
+ * A UDP relay on 127.0.0.1: whoever sends to it is the client (the latest sender, if several), its
+ * datagrams go to `target` and the target's come back to it. Every datagram is recorded. `cut` drops
+ * everything (a lost close_notify, a crash); `inject` sends to the target as if from the client.
  */
 export class UdpRelay {
   readonly datagrams: Datagram[] = [];
+  cut = false;
   private client: { address: string; port: number } | null = null;
 
   private constructor(private readonly socket: dgram.Socket, private readonly targetPort: number) {
     socket.on('message', (msg, rinfo) => {
+      if (this.cut) return;
       if (rinfo.port === this.targetPort && rinfo.address === '127.0.0.1') {
         this.datagrams.push({ dir: 'fromServer', bytes: Buffer.from(msg) });
         if (this.client !== null) socket.send(msg, this.client.port, this.client.address);
       } else {
-        if (this.client === null) this.client = { address: rinfo.address, port: rinfo.port };
+        this.client = { address: rinfo.address, port: rinfo.port };
         this.datagrams.push({ dir: 'fromClient', bytes: Buffer.from(msg) });
         socket.send(msg, this.targetPort, '127.0.0.1');
       }
@@ -188,6 +196,11 @@ export class UdpRelay {
 
   get port(): number {
     return this.socket.address().port;
+  }
+
+  /** Sends `bytes` to the target from the relay's address, unrecorded. */
+  inject(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(bytes, this.targetPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
-/* Harness-only replacements for ENet's socket functions and clock (they override the weak ones of
- * enet_fuzz_impl.c), and the interpreter of the enet_receive_fuzz input format (see fake_net.h).
+/* Harness-only definitions of ENet's socket functions (the header's are left out by patch 0016) and
+ * replacements for its clock and socket options (they override the weak ones of enet_fuzz_impl.c), and
+ * the interpreter of the enet_receive_fuzz input format (see fake_net.h).
  *
  * Sockets are slots in a table, never real descriptors: a "datagram" is queued by the harness and
  * handed to ENet's receive path exactly as deps/enet/socket_layer.c hands over a real one (whole, or

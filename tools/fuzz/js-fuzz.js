@@ -40,6 +40,7 @@ const path = require('path');
 const { fileURLToPath } = require('url');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 const { byteMutator } = require('./mutations.js');
+const { parseCli, integer, number } = require('../cli');
 
 const TARGETS = {
   variant: path.join(__dirname, 'variant-target.js'),
@@ -56,25 +57,27 @@ function loadTarget(name) {
   return require(file);
 }
 
-function parseArgs(argv) {
-  const o = { target: argv[0], seconds: 60, seeds: null, corpus: null, crashes: null, json: null, maxLen: null, timeLimit: null,
-    makeSeeds: null, replay: [] };
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => argv[++i];
-    if (a === '--seconds') o.seconds = Number(next());
-    else if (a === '--seeds') o.seeds = next();
-    else if (a === '--corpus') o.corpus = next();
-    else if (a === '--crashes') o.crashes = next();
-    else if (a === '--json') o.json = next();
-    else if (a === '--max-len') o.maxLen = Number(next());
-    else if (a === '--time-limit') o.timeLimit = Number(next());
-    else if (a === '--make-seeds') o.makeSeeds = next();
-    else if (a === '--replay') { while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) o.replay.push(next()); }
-    else { console.error(`js-fuzz: unknown argument ${a}`); process.exit(2); }
+function parseArguments(argv) {
+  const o = parseCli(`node tools/fuzz/js-fuzz.js <${Object.keys(TARGETS).join('|')}>`, 'Coverage-guided fuzzing of a JavaScript target (see the header of this file).', {
+    _positionals: { value: '' },
+    seconds: { value: 'N', help: 'how long to fuzz', default: 60, parse: number(0) },
+    seeds: { value: 'DIR', help: 'seed inputs (default: tools/fuzz/corpus/<target>)' },
+    corpus: { value: 'DIR', help: 'where inputs that add coverage are kept' },
+    crashes: { value: 'DIR', help: 'where failing inputs are saved' },
+    json: { value: 'FILE', help: 'a JSON summary of the run' },
+    'max-len': { value: 'N', help: "longest input (default: the target's)", parse: integer(1) },
+    'time-limit': { value: 'MS', help: "longest a call may take (default: the target's)", parse: integer(1) },
+    'make-seeds': { value: 'DIR', help: 'only write the seed inputs into DIR' },
+    replay: { value: 'FILE', multiple: true, help: 'only run these inputs (repeatable)' },
+  }, argv);
+  const target = o._positionals[0];
+  if (o._positionals.length !== 1 || TARGETS[target] === undefined) {
+    console.error(`js-fuzz: name one target, ${Object.keys(TARGETS).join(' or ')} (see --help)`);
+    process.exit(2);
   }
-  if (o.seeds === null) o.seeds = path.join(__dirname, 'corpus', o.target ?? '');
-  return o;
+  return { target, seconds: o.seconds, seeds: o.seeds ?? path.join(__dirname, 'corpus', target), corpus: o.corpus ?? null,
+    crashes: o.crashes ?? null, json: o.json ?? null, maxLen: o['max-len'] ?? null, timeLimit: o['time-limit'] ?? null,
+    makeSeeds: o['make-seeds'] ?? null, replay: o.replay ?? [] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,11 +254,7 @@ function worker() {
 // The main thread: starts the worker, watches it for hangs, writes the results.
 
 function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  if (opts.target === undefined || opts.target.startsWith('--')) {
-    console.error(`usage: node tools/fuzz/js-fuzz.js <${Object.keys(TARGETS).join('|')}> [options] (see the file's header)`);
-    process.exit(2);
-  }
+  const opts = parseArguments(process.argv.slice(2));
   const target = loadTarget(opts.target);
   if (opts.makeSeeds) {
     const n = target.makeSeeds(opts.makeSeeds);

@@ -13,16 +13,46 @@
 #   'Q'                  -> quits
 # Events go to stdout as lines starting with "@@ " followed by JSON.
 #
+# With --role=dtls-terminator or --role=dtls-initiator it is a DTLS tunnel instead (see below).
+#
 # With --role=codec --dir=D it runs Godot's Compression codecs instead (PoolByteArray.compress and
 # decompress, the functions NetworkedMultiplayerENet's compressor callbacks call): for each line
 # "<name>" of D/manifest.txt it writes D/<name>.godot.<m> = compress(D/<name>.in, m) and, for each
 # D/<name>.ours.<m> present, D/<name>.back.<m> = decompress(it, 4092, m), 4092 being ENet's limit.
 # m is File.CompressionMode: 0 FastLZ, 1 deflate (zlib-wrapped), 2 zstd.
+#
+# The DTLS tunnel (test/dtls-godot3.test.ts): Debian's Godot 3 has no DTLS in its ENet (it links the
+# system libenet), but its DTLSServer, PacketPeerDTLS and UDPServer (mbedTLS) work, and the tunnel puts
+# them around a plain ENet peer exactly the way Godot 4's ENet does DTLS: every plain datagram is one DTLS
+# record, and back.
+#   --role=dtls-terminator --dtls-port=P --enet-port=E --key=server.key --cert=chain.pem
+#     A DTLS server on 127.0.0.1:P (UDPServer + DTLSServer, cookies first, as Godot's ENetDTLSServer).
+#     Each DTLS client gets its own plain UDP socket towards the ENet host on 127.0.0.1:E.
+#   --role=dtls-initiator --local-port=L --dtls-port=P --hostname=H --ca=ca.pem [--validate=1]
+#     Plain UDP on 127.0.0.1:L; the first datagram (from the ENet host to tunnel) opens a DTLS client
+#     (PacketPeerDTLS) to 127.0.0.1:P, verifying the certificate for H against ca.pem. Datagrams that
+#     arrive during the handshake are dropped, as Godot 4's ENetDTLSClient drops them; after a failed
+#     handshake the next datagram starts over.
 extends SceneTree
+
+const DTLS_STATUS_NAMES = ["disconnected", "handshaking", "connected", "error", "error_hostname_mismatch"]
 
 var peer = null
 var lifetime = 60.0
 var elapsed = 0.0
+var args = {}
+var role = ""
+
+# DTLS terminator
+var udp_server = null
+var dtls_server = null
+var sessions = [] # {"dtls": PacketPeerDTLS, "up": PacketPeerUDP, "status": int}
+
+# DTLS initiator
+var local = null
+var dtls = null
+var dtls_status = -1
+var dropped = 0
 
 func say(fields):
 	print("@@ " + to_json(fields))
@@ -36,11 +66,18 @@ func arg_map():
 	return out
 
 func _init():
-	var args = arg_map()
+	args = arg_map()
+	role = args.get("role", "server")
 	lifetime = float(args.get("lifetime", "60"))
-	if args.get("role", "") == "codec":
+	if role == "codec":
 		run_codecs(args.get("dir", "."))
 		quit()
+		return
+	if role == "dtls-terminator":
+		start_terminator()
+		return
+	if role == "dtls-initiator":
+		start_initiator()
 		return
 	peer = NetworkedMultiplayerENet.new()
 	peer.compression_mode = int(args.get("mode", "0"))
@@ -50,7 +87,7 @@ func _init():
 	peer.connect("connection_failed", self, "_on_connection_failed")
 	var err
 	var port = int(args.get("port", "0"))
-	if args.get("role", "server") == "server":
+	if role == "server":
 		err = peer.create_server(port, 8)
 	else:
 		err = peer.create_client(args.get("host", "127.0.0.1"), port)
@@ -164,11 +201,98 @@ func handle(from, channel, data):
 	else:
 		say({"ev": "unknown", "from": from, "op": op})
 
+func start_terminator():
+	var key = CryptoKey.new()
+	var cert = X509Certificate.new()
+	var err = key.load(args["key"])
+	if err == OK:
+		err = cert.load(args["cert"])
+	if err == OK:
+		dtls_server = DTLSServer.new()
+		err = dtls_server.setup(key, cert)
+	if err == OK:
+		udp_server = UDPServer.new()
+		err = udp_server.listen(int(args["dtls-port"]), "127.0.0.1")
+	say({"ev": "ready", "err": err, "version": Engine.get_version_info()["string"]})
+	if err != OK:
+		quit()
+
+func start_initiator():
+	local = PacketPeerUDP.new()
+	var err = local.listen(int(args["local-port"]), "127.0.0.1")
+	say({"ev": "ready", "err": err, "version": Engine.get_version_info()["string"]})
+	if err != OK:
+		quit()
+
+func poll_terminator():
+	udp_server.poll()
+	while udp_server.is_connection_available():
+		var udp = udp_server.take_connection()
+		var taken = dtls_server.take_connection(udp)
+		var status = taken.get_status()
+		# The first ClientHello of a client only earns it a cookie (status error, not kept), as in Godot.
+		say({"ev": "take_connection", "status": status})
+		if status == PacketPeerDTLS.STATUS_HANDSHAKING:
+			var up = PacketPeerUDP.new()
+			up.connect_to_host("127.0.0.1", int(args["enet-port"]))
+			sessions.append({"dtls": taken, "up": up, "status": status})
+	for s in sessions.duplicate():
+		s["dtls"].poll()
+		var status = s["dtls"].get_status()
+		if status != s["status"]:
+			s["status"] = status
+			say({"ev": "status", "side": "server", "status": DTLS_STATUS_NAMES[status]})
+		if status == PacketPeerDTLS.STATUS_CONNECTED:
+			while s["dtls"].get_available_packet_count() > 0:
+				s["up"].put_packet(s["dtls"].get_packet())
+			while s["up"].get_available_packet_count() > 0:
+				s["dtls"].put_packet(s["up"].get_packet())
+		elif status != PacketPeerDTLS.STATUS_HANDSHAKING:
+			s["up"].close()
+			sessions.erase(s)
+
+func poll_initiator():
+	while local.get_available_packet_count() > 0:
+		var data = local.get_packet()
+		if dtls == null:
+			local.set_dest_address(local.get_packet_ip(), local.get_packet_port())
+			var ca = X509Certificate.new()
+			ca.load(args["ca"])
+			var udp = PacketPeerUDP.new()
+			udp.connect_to_host("127.0.0.1", int(args["dtls-port"]))
+			dtls = PacketPeerDTLS.new()
+			var err = dtls.connect_to_peer(udp, args.get("validate", "1") == "1", args.get("hostname", ""), ca)
+			dtls_status = -1
+			say({"ev": "connecting", "err": err})
+		if dtls_status == PacketPeerDTLS.STATUS_CONNECTED:
+			dtls.put_packet(data)
+		else:
+			dropped += 1
+	if dtls == null:
+		return
+	dtls.poll()
+	var status = dtls.get_status()
+	if status != dtls_status:
+		dtls_status = status
+		say({"ev": "status", "side": "client", "status": DTLS_STATUS_NAMES[status], "dropped": dropped})
+	if status == PacketPeerDTLS.STATUS_CONNECTED:
+		while dtls.get_available_packet_count() > 0:
+			local.put_packet(dtls.get_packet())
+	elif status != PacketPeerDTLS.STATUS_HANDSHAKING:
+		dtls = null
+
 func _idle(delta):
 	elapsed += delta
 	if elapsed > lifetime:
 		say({"ev": "lifetime_over"})
 		quit()
+		return false
+	if role == "dtls-terminator" or role == "dtls-initiator":
+		if role == "dtls-terminator":
+			poll_terminator()
+		else:
+			poll_initiator()
+		OS.delay_msec(1)
 		return false
 	if peer.get_connection_status() != NetworkedMultiplayerPeer.CONNECTION_DISCONNECTED:
 		peer.poll()
