@@ -11,48 +11,42 @@
 // server falls behind (frames missed, or its core full), then a bisection between the last N that held
 // and the first that did not.
 //
-//   node bench/replication.js [--quick] [--hz 20,60] [--clients 25,50,100] [--no-max] [--window S]
-//                             [--max-start N] [--max-limit N] [--no-pin] [--no-build] [--output FILE]
+//   node bench/replication.js [--quick] [--hz 20,60] [--clients 25,100,200] [--no-max] ... (--help)
 const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { build, pinned, machineInfo, lines, ROOT, OUT } = require('./run');
+const { parseCli, integer, number, list } = require('../tools/cli');
 
-const USAGE = `usage: node bench/replication.js [options]
-  --quick            short windows, fewer rows (for iteration); writes bench/out/replication-partial.md
-  --hz LIST          network frame rates of the rows (default 20,60)
-  --clients LIST     client counts of the rows (default 25,100,200; quick 10,50)
-  --no-max           skip the search for the most clients one core holds at 20 Hz
-  --max-start N      first N of that search (default 50)   --max-limit N   its cap (default 3200)
-  --window S         measured seconds per run (default 3; quick 1.5)
-  --no-pin           do not pin the server (core 0) and the load generator (core 1)
-  --no-build         do not recompile the load generator
-  --output FILE      where to write the Markdown report (default bench/replication-results.md)`;
+const SPEC = {
+  quick: { type: 'boolean', help: 'short windows, fewer rows (for iteration); writes bench/out/replication-partial.md' },
+  hz: { value: 'LIST', help: 'network frame rates of the rows (default 20,60)', parse: list(undefined, integer(1, 1000)) },
+  clients: { value: 'LIST', help: 'client counts of the rows (default 25,100,200; quick 10,50)', parse: list(undefined, integer(1, 4000)) },
+  'no-max': { type: 'boolean', help: 'skip the search for the most clients one core holds at 20 Hz' },
+  'max-start': { value: 'N', help: 'first N of that search (default 50)', parse: integer(1, 4000) },
+  'max-limit': { value: 'N', help: 'its cap (default 3200)', parse: integer(1, 4000) },
+  window: { value: 'S', help: 'measured seconds per run (default 3; quick 1.5)', parse: number(0.1) },
+  'no-pin': { type: 'boolean', help: 'do not pin the server (core 0) and the load generator (core 1)' },
+  'no-build': { type: 'boolean', help: 'do not recompile the load generator' },
+  output: { value: 'FILE', help: 'where to write the Markdown report (default bench/replication-results.md)', parse: (file) => path.resolve(file) },
+};
 
 function options(argv) {
-  const o = { quick: false, hz: [20, 60], clients: null, max: true, maxStart: 50, maxLimit: 3200, window: null, pin: true, build: true, output: null, nice: 0 };
-  const list = (v) => v.split(',').map(Number).filter((n) => n > 0);
-  for (let i = 0; i < argv.length; i++) {
-    const next = () => argv[++i] ?? (console.error(USAGE), process.exit(2));
-    switch (argv[i]) {
-      case '--quick': o.quick = true; break;
-      case '--hz': o.hz = list(next()); break;
-      case '--clients': o.clients = list(next()); break;
-      case '--no-max': o.max = false; break;
-      case '--max-start': o.maxStart = Number(next()); break;
-      case '--max-limit': o.maxLimit = Number(next()); break;
-      case '--window': o.window = Number(next()); break;
-      case '--no-pin': o.pin = false; break;
-      case '--no-build': o.build = false; break;
-      case '--output': o.output = path.resolve(next()); break;
-      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
-      default: console.error(`unknown option ${argv[i]}\n${USAGE}`); process.exit(2);
-    }
-  }
-  o.clients ??= o.quick ? [10, 50] : [25, 100, 200];
-  o.window ??= o.quick ? 1.5 : 3;
-  o.output ??= o.quick ? path.join(OUT, 'replication-partial.md') : path.join(__dirname, 'replication-results.md');
-  return o;
+  const v = parseCli('node bench/replication.js', 'The replication benchmark: a SceneMultiplayer server syncing one moving node per client to N clients, driven by the C load generator.', SPEC, argv);
+  const quick = v.quick === true;
+  return {
+    quick,
+    hz: v.hz ?? [20, 60],
+    clients: v.clients ?? (quick ? [10, 50] : [25, 100, 200]),
+    max: v['no-max'] !== true,
+    maxStart: v['max-start'] ?? 50,
+    maxLimit: v['max-limit'] ?? 3200,
+    window: v.window ?? (quick ? 1.5 : 3),
+    pin: v['no-pin'] !== true,
+    build: v['no-build'] !== true,
+    nice: 0,
+    output: v.output ?? (quick ? path.join(OUT, 'replication-partial.md') : path.join(__dirname, 'replication-results.md')),
+  };
 }
 
 const log = (message) => process.stderr.write(`${message}\n`);

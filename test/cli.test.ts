@@ -14,6 +14,7 @@ const CLIS: [string, string[], string[]][] = [
   // [what, how to start it, a bad value]
   ['examples/dedicated-server.js', ['examples/dedicated-server.js'], ['--port', 'abc']],
   ['bench/run.js', ['bench/run.js'], ['--rounds', 'x']],
+  ['bench/replication.js', ['bench/replication.js'], ['--hz', 'fast']],
   ['tools/net-fuzz.ts', tsTool('net-fuzz'), ['--seconds', 'soon']],
   ['tools/impair-proxy.ts', tsTool('impair-proxy'), ['--loss', 'lots']],
   ['tools/reliability.ts', tsTool('reliability'), ['--only', 'everything']],
