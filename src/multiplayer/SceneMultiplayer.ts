@@ -168,9 +168,6 @@ export class SceneMultiplayer extends EventEmitter implements NodeOwner {
       get cache() {
         return self.#cache;
       },
-      get manifest() {
-        return self.#manifest;
-      },
       get maxSyncPacketSize() {
         return self.#maxSyncPacketSize;
       },

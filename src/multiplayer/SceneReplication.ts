@@ -12,7 +12,6 @@
 import { GodotError } from '../core/errors';
 import { VariantReader, VariantWriter, readCompressedVariant, writeCompressedVariant } from '../variant/marshalls';
 import { fromDeclared, toDeclared } from '../variant/typed';
-import type { GameManifest } from '../manifest/types';
 import { MultiplayerSpawner } from './MultiplayerSpawner';
 import { MultiplayerSynchronizer, VisibilityUpdateMode } from './MultiplayerSynchronizer';
 import type { NetworkNode } from './NetworkNode';
@@ -23,7 +22,6 @@ import type { ReplicationProperty } from './SceneReplicationConfig';
 /** What replication needs from SceneMultiplayer. */
 export interface ReplicationHost {
   readonly cache: SceneCache;
-  readonly manifest: GameManifest | null;
   readonly maxSyncPacketSize: number;
   readonly maxDeltaPacketSize: number;
   /** Nodes one peer may have spawned here at once (the memory a peer can make us hold). */
