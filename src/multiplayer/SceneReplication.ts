@@ -436,22 +436,28 @@ export class SceneReplication {
     for (const sync of this.#syncNodes) {
       if (sync.hasFilters && sync.visibilityUpdateMode !== VisibilityUpdateMode.VISIBILITY_PROCESS_NONE) sync.updateVisibility(0);
     }
+    // Every peer's loop below walks all the synchronizers it sees: N² for N players each seen by all.
+    const own = this.host.hasPeer() ? this.host.ownId() : 0;
     for (const [peer, info] of this.#peers) {
       if (info.syncNodes.size === 0) continue;
       info.lastSentSync = (info.lastSentSync + 1) & 0xffff;
-      this.#sendSync(peer, info, now);
-      this.#sendDelta(peer, info, now);
+      this.#sendSync(peer, info, now, own);
+      this.#sendDelta(peer, info, now, own);
     }
   }
 
-  #sendSync(peer: number, info: PeerInfo, now: number): void {
+  /** One buffer for every SYNC (a send copies it). */
+  #syncOut = Buffer.alloc(0);
+
+  #sendSync(peer: number, info: PeerInfo, now: number, own: number): void {
     const mtu = this.host.maxSyncPacketSize;
-    const out = Buffer.allocUnsafe(mtu);
+    if (this.#syncOut.length !== mtu) this.#syncOut = Buffer.allocUnsafe(mtu);
+    const out = this.#syncOut;
     out[0] = Command.SYNC;
     out.writeUInt16LE(info.lastSentSync, 1);
     let ofs = SYNC_HEADER;
     for (const sync of info.syncNodes) {
-      if (sync.replicationConfig === null || !this.#hasAuthority(sync) || !sync.updateOutboundSyncTime(now)) continue;
+      if (sync.replicationConfig === null || sync.getMultiplayerAuthority() !== own || !sync.updateOutboundSyncTime(now)) continue;
       const root = this.#syncRoots.get(sync);
       if (root === undefined || !this.#verifySynchronizer(peer, sync)) continue;
       const state = this.#syncState(sync, root, now);
@@ -485,13 +491,13 @@ export class SceneReplication {
     return sync.stateBytes;
   }
 
-  #sendDelta(peer: number, info: PeerInfo, now: number): void {
+  #sendDelta(peer: number, info: PeerInfo, now: number, own: number): void {
     const mtu = this.host.maxDeltaPacketSize;
     let out: Buffer | null = null;
     let ofs = 1;
     for (const sync of info.syncNodes) {
       const config = sync.replicationConfig;
-      if (config === null || config.watchProperties.length === 0 || !this.#hasAuthority(sync)) continue;
+      if (config === null || config.watchProperties.length === 0 || sync.getMultiplayerAuthority() !== own) continue;
       const root = this.#syncRoots.get(sync);
       if (root === undefined || !this.#verifySynchronizer(peer, sync)) continue;
       const last = info.lastWatch.get(sync) ?? 0;
