@@ -20,6 +20,7 @@ import {
   float,
   setErrorReporter,
 } from '../src';
+import { VariantWriter, writeCompressedVariant } from '../src/variant/marshalls';
 import { BridgePacket, GodotOracle, OracleReport, scriptScene, until, hex, i32hex } from './godot4/oracle';
 
 const { TRANSFER_MODE_UNRELIABLE: UNRELIABLE, TRANSFER_MODE_RELIABLE: RELIABLE } = TransferMode;
@@ -123,6 +124,13 @@ function nextCall(branch: string, method: string): Promise<OracleReport> {
 }
 
 const rpcFrom = (branch: string, target: number, method: string, ...args: unknown[]) => oracle.command('rpc', branch, target, method, args);
+/** RPC arguments in SceneMultiplayer's compressed Variant form, as hex. */
+function compressed(values: unknown[]): string {
+  const w = new VariantWriter();
+  for (const v of values) expect(writeCompressedVariant(w, v)).toBe(GodotError.OK);
+  return hex(w.finish());
+}
+
 const packetsOf = (bridge: number, direction: 'sent' | 'received') => oracle.packets.filter((p) => p.bridge === bridge && p.direction === direction);
 const wire = (p: BridgePacket) => ({ hex: hex(p.data), channel: p.channel, mode: p.mode });
 
@@ -214,6 +222,20 @@ describe('Godot 4.6 clients of our SceneMultiplayer server', () => {
 
     rpcFrom('A', 1, 'types', ...TYPED_ARGS(0.25));
     expect(await server.call('types', A.id)).toEqual(TYPED_ARGS(0.25));
+    // Godot's own bytes for that call (node confirmed: cache id 1, u8) equal our encoder's.
+    const typesId = server.game.getRpcMethod('types')?.id as number;
+    const expected = '00' + '01' + hex(Buffer.from([typesId, 7])) + compressed([3, float(0.25), 'txt', new Vector2(1.5, -2), [1, 'a'], new Map([['k', 'v']]), Buffer.from([9, 8])]);
+    await oracle.waitForPacket((p) => p.bridge === A.bridge && p.direction === 'sent' && hex(p.data) === expected);
+  });
+
+  test("Godot's compressed ints in every width (8, 16, 32, 64 bits) equal ours", async () => {
+    const helloId = server.game.getRpcMethod('hello')?.id as number;
+    for (const n of [-5, 300, 70000, -(2 ** 31), 2 ** 40]) {
+      rpcFrom('A', 1, 'hello', 'x', n);
+      expect(await server.call('hello', A.id)).toEqual(['x', n]);
+      const expected = '00' + '01' + hex(Buffer.from([helloId, 2])) + compressed(['x', n]);
+      await oracle.waitForPacket((p) => p.bridge === A.bridge && p.direction === 'sent' && hex(p.data) === expected);
+    }
   });
 
   test("an untyped parameter keeps Godot's float: 2.0 goes back to Godot as a float, not an int", async () => {
@@ -292,6 +314,16 @@ describe('authentication with Godot 4.6 clients', () => {
     const C = await godotClient('C', port, 'letmein');
     expect((await authData).data).toMatchObject({ id: 1, data: 'welcome' });
     await joined;
+    // Godot's AUTH data and completion marker, and ours, on the wire.
+    const sent = packetsOf(C.bridge, 'sent').map(wire);
+    expect(sent.slice(0, 2)).toEqual([
+      { hex: '0700' + hex(Buffer.from('letmein')), channel: 0, mode: RELIABLE },
+      { hex: '0700', channel: 0, mode: RELIABLE },
+    ]);
+    expect(packetsOf(C.bridge, 'received').slice(0, 2).map(wire)).toEqual([
+      { hex: '0700' + hex(Buffer.from('welcome')), channel: 0, mode: RELIABLE },
+      { hex: '0700', channel: 0, mode: RELIABLE },
+    ]);
     await until(() => server.events.includes(`peer_connected ${C.id}`), 'admission');
     expect(server.events).toContain(`peer_authenticating ${C.id}`);
   });
