@@ -1,5 +1,6 @@
 #include "host.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "addon.h"
@@ -58,6 +59,7 @@ Napi::Function HostWrap::Define(Napi::Env env) {
       InstanceMethod<&HostWrap::DtlsRefuse>("dtlsRefuse"),
       InstanceMethod<&HostWrap::DtlsError>("dtlsError"),
       InstanceMethod<&HostWrap::PeerSend>("peerSend"),
+      InstanceMethod<&HostWrap::CommitSends>("commitSends"),
       InstanceMethod<&HostWrap::PeersSend>("peersSend"),
       InstanceMethod<&HostWrap::PeerDisconnect>("peerDisconnect"),
       InstanceMethod<&HostWrap::PeerReset>("peerReset"),
@@ -74,12 +76,18 @@ Napi::Function HostWrap::Define(Napi::Env env) {
   });
 }
 
-// new Host(events: Int32Array, packets: Array): the TS side owns both and reads them after each drain.
+// new Host(events: Int32Array, packets: Array, sendRecords: Int32Array, sendBytes: Uint8Array,
+//          sendable: Int32Array): the TS side owns them all; it reads the first two after each drain,
+// fills the next two before CommitSends, and reads the last before staging a send.
 HostWrap::HostWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HostWrap>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    Napi::TypeError::New(env, "Host(events: Int32Array, packets: Array)").ThrowAsJavaScriptException();
+  auto isTyped = [&](size_t i, napi_typedarray_type type) {
+    return info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == type;
+  };
+  if (info.Length() < 5 || !isTyped(0, napi_int32_array) || !info[1].IsArray() || !isTyped(2, napi_int32_array) ||
+      !isTyped(3, napi_uint8_array) || !isTyped(4, napi_int32_array)) {
+    Napi::TypeError::New(env, "Host(events: Int32Array, packets: Array, sendRecords: Int32Array, sendBytes: Uint8Array, sendable: Int32Array)")
+        .ThrowAsJavaScriptException();
     return;
   }
   auto events = info[0].As<Napi::Int32Array>();
@@ -91,6 +99,19 @@ HostWrap::HostWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HostWrap>(
   packetsRef_ = Napi::Persistent(info[1].As<Napi::Array>());
   events_ = events.Data();
   eventCapacity_ = events.ElementLength() / kEventFields;
+  auto sendRecords = info[2].As<Napi::Int32Array>();
+  auto sendBytes = info[3].As<Napi::Uint8Array>();
+  auto sendable = info[4].As<Napi::Int32Array>();
+  sendRecordsRef_ = Napi::Persistent(sendRecords);
+  sendBytesRef_ = Napi::Persistent(sendBytes);
+  sendableRef_ = Napi::Persistent(sendable);
+  sendRecords_ = sendRecords.Data();
+  sendRecordCapacity_ = sendRecords.ElementLength() / kSendFields;
+  sendBytes_ = sendBytes.Data();
+  sendBytesCapacity_ = sendBytes.ByteLength();
+  sendable_ = sendable.Data();
+  sendableCapacity_ = sendable.ElementLength();
+  std::fill(sendable_, sendable_ + sendableCapacity_, -1);
 }
 
 HostWrap::~HostWrap() { DestroyHost(); }
@@ -105,6 +126,7 @@ void HostWrap::DestroyHost() {
   dtls_ = nullptr;
   generation_.clear();
   ledgers_.clear();
+  std::fill(sendable_, sendable_ + sendableCapacity_, -1);
 }
 
 // create(bindAddress: Uint8Array(16) | null, port, maxPeers, maxChannels, inBandwidth, outBandwidth) -> bool
@@ -119,7 +141,7 @@ Napi::Value HostWrap::Create(const Napi::CallbackInfo& info) {
   enet_uint32 in = info[4].As<Napi::Number>().Uint32Value();
   enet_uint32 out = info[5].As<Napi::Number>().Uint32Value();
   if (env.IsExceptionPending()) return env.Undefined();
-  if (maxPeers < 1 || maxPeers > ENET_PROTOCOL_MAXIMUM_PEER_ID) return Napi::Boolean::New(env, false);
+  if (maxPeers < 1 || maxPeers > ENET_PROTOCOL_MAXIMUM_PEER_ID || maxPeers > sendableCapacity_) return Napi::Boolean::New(env, false);
 
   host_ = enet_host_create(bound ? &address : nullptr, maxPeers, maxChannels, in, out);
   if (host_ == nullptr) return Napi::Boolean::New(env, false);
@@ -129,6 +151,8 @@ Napi::Value HostWrap::Create(const Napi::CallbackInfo& info) {
   generation_.assign(maxPeers, 0);
   ledgers_.assign(maxPeers, SendLedger{});
   serviceErrors_ = 0;
+  stagedSendsRefused_ = 0;
+  std::fill(sendable_, sendable_ + sendableCapacity_, -1);
   return Napi::Boolean::New(env, true);
 }
 
@@ -148,14 +172,21 @@ Napi::Value HostWrap::Connect(const Napi::CallbackInfo& info) {
   enet_uint32 data = info[3].As<Napi::Number>().Uint32Value();
   if (env.IsExceptionPending()) return env.Undefined();
   ENetPeer* peer = enet_host_connect(host_, &address, channels, data);
+  if (peer != nullptr) MarkSendable(peer);
   return Napi::Number::New(env, peer == nullptr ? -1 : static_cast<double>(peer - host_->peers));
 }
 
 void HostWrap::EndConnection(ENetPeer* peer) {
   size_t slot = peer - host_->peers;
   ++generation_[slot];
+  sendable_[slot] = -1;
   // A DTLS server closes the session the connection ran on (Godot: enet_peer_socket_destroy).
   if (dtls_ != nullptr) godot_enet_dtls_peer_ended(dtls_, &peer->address, static_cast<unsigned>(slot));
+}
+
+void HostWrap::MarkSendable(ENetPeer* peer) {
+  size_t slot = peer - host_->peers;
+  sendable_[slot] = peer->state == ENET_PEER_STATE_CONNECTED ? static_cast<int32_t>(generation_[slot]) : -1;
 }
 
 Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
@@ -228,9 +259,10 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
       }
     } else if (event.type == ENET_EVENT_TYPE_DISCONNECT || event.type == ENET_EVENT_TYPE_DISCONNECT_TIMEOUT) {
       EndConnection(event.peer);
-    } else if (event.type == ENET_EVENT_TYPE_CONNECT && dtls_ != nullptr) {
+    } else if (event.type == ENET_EVENT_TYPE_CONNECT) {
+      MarkSendable(event.peer);
       // This connection claims its DTLS session, which then no longer expires (Godot: enet_peer_socket_bind).
-      godot_enet_dtls_peer_bound(dtls_, &event.peer->address, static_cast<unsigned>(slot));
+      if (dtls_ != nullptr) godot_enet_dtls_peer_bound(dtls_, &event.peer->address, static_cast<unsigned>(slot));
     }
     ++count;
   }
@@ -244,6 +276,12 @@ Napi::Value HostWrap::Drain(Napi::Env env, int timeout) {
     ++count;
   }
   if (timeout >= 0 && host_->acknowledgementsQueued) enet_host_flush(host_);  // the flag: patch 0015
+  // Peers whose state changed with their event not handed over yet: a timeout or DISCONNECT beyond a
+  // full batch, or a DISCONNECT whose acknowledgement that flush just sent.
+  for (ENetListIterator it = enet_list_begin(&host_->dispatchQueue); it != enet_list_end(&host_->dispatchQueue);
+       it = enet_list_next(it)) {
+    MarkSendable(reinterpret_cast<ENetPeer*>(it));  // dispatchList is ENetPeer's first member
+  }
   // Small packets share one Buffer per drain (JS takes views of it): one allocation instead of one each.
   if (!smallPackets_.empty()) {
     auto arena = Napi::Buffer<uint8_t>::New(env, arenaBytes);
@@ -371,6 +409,7 @@ Napi::Value HostWrap::Counters(const Napi::CallbackInfo& info) {
   if (host_ == nullptr) return env.Null();
   const GodotENetSocketStats* stats = godot_enet_socket_stats(host_->socket);
   result["serviceErrors"] = static_cast<double>(serviceErrors_);
+  result["stagedSendsRefused"] = static_cast<double>(stagedSendsRefused_);
   result["oversizedDropped"] = stats ? static_cast<double>(stats->oversizedDropped) : 0.0;
   result["emptyDropped"] = stats ? static_cast<double>(stats->emptyDropped) : 0.0;
   result["receiveErrors"] = stats ? static_cast<double>(stats->receiveErrors) : 0.0;

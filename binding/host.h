@@ -38,6 +38,10 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   static constexpr int kStalePeer = -2;
   static constexpr int kBadChannel = -3;
 
+  // Layout of one staged send in the shared Int32Array (see CommitSends): slot, generation, channel,
+  // flags, then the packet's byte offset and length in the shared staging bytes.
+  static constexpr int kSendFields = 6;
+
  private:
   // host.cc
   Napi::Value Create(const Napi::CallbackInfo& info);
@@ -72,6 +76,7 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
 
   // peer.cc
   Napi::Value PeerSend(const Napi::CallbackInfo& info);
+  Napi::Value CommitSends(const Napi::CallbackInfo& info);
   Napi::Value PeersSend(const Napi::CallbackInfo& info);
   Napi::Value PeerDisconnect(const Napi::CallbackInfo& info);
   Napi::Value PeerReset(const Napi::CallbackInfo& info);
@@ -91,6 +96,8 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   int SendCopy(ENetPeer* peer, enet_uint8 channel, const uint8_t* bytes, size_t length, enet_uint32 flags);
   // The connection in this slot is over: handles to it become stale.
   void EndConnection(ENetPeer* peer);
+  // Tells JS whether ENet would take a send for this peer now (see sendable_).
+  void MarkSendable(ENetPeer* peer);
   // Moves ready events into the shared buffer; runs socket I/O first when `timeout` >= 0.
   Napi::Value Drain(Napi::Env env, int timeout);
   void DestroyHost();
@@ -109,6 +116,22 @@ class HostWrap : public Napi::ObjectWrap<HostWrap> {
   Napi::Reference<Napi::Array> packetsRef_;
   int32_t* events_ = nullptr;
   std::vector<ENetPacket*> smallPackets_;  // scratch of Drain
+  // Sends staged by JS (records and their bytes), queued into ENet by CommitSends in one call.
+  Napi::Reference<Napi::Int32Array> sendRecordsRef_;
+  Napi::Reference<Napi::Uint8Array> sendBytesRef_;
+  int32_t* sendRecords_ = nullptr;
+  size_t sendRecordCapacity_ = 0;
+  uint8_t* sendBytes_ = nullptr;
+  size_t sendBytesCapacity_ = 0;
+  // Per slot: the generation of its connection while ENet's state for it is CONNECTED (a send with a
+  // valid channel cannot be refused), else -1. JS stages a send only when it matches, so a staged
+  // send's OK is the answer an immediate enet_peer_send would have given. Kept exact by marking every
+  // peer whose state may have changed: each drained event's, every peer still in ENet's dispatch queue
+  // after a drain (states changed without an event yet), and each one JS connects or disconnects.
+  Napi::Reference<Napi::Int32Array> sendableRef_;
+  int32_t* sendable_ = nullptr;
+  size_t sendableCapacity_ = 0;
+  uint64_t stagedSendsRefused_ = 0;  // staged sends ENet refused after all; 0 unless the rule above broke
   size_t eventCapacity_ = 0;
   uint64_t serviceErrors_ = 0;  // negative enet_host_service results, treated as transient
   Watcher* watcher_ = nullptr;

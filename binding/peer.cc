@@ -1,5 +1,6 @@
 // Peer methods of HostWrap (Godot's ENetPacketPeer). Every one takes (slot, generation) first and
 // does nothing to a stale handle: see host.h.
+#include <algorithm>
 #include <cstring>
 
 #include "host.h"
@@ -37,6 +38,29 @@ Napi::Value HostWrap::PeerSend(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return env.Undefined();
   if (U32(info, 2) > peer->channelCount) return Napi::Number::New(env, kBadChannel);
   return Napi::Number::New(env, SendCopy(peer, channel, data.Data(), data.ByteLength(), flags));
+}
+
+// commitSends(count) -> how many ENet refused (0 but for a broken staging rule, see sendable_): queues
+// the first `count` staged sends, in order, each as a copy of its bytes, as peerSend would have.
+Napi::Value HostWrap::CommitSends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t count = std::min<size_t>(U32(info, 0), sendRecordCapacity_);
+  if (host_ == nullptr || env.IsExceptionPending()) return Napi::Number::New(env, 0);
+  uint32_t refused = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t* record = sendRecords_ + i * kSendFields;
+    auto slot = static_cast<uint32_t>(record[0]);
+    auto offset = static_cast<uint32_t>(record[4]);
+    auto length = static_cast<uint32_t>(record[5]);
+    bool valid = slot < host_->peerCount && generation_[slot] == static_cast<uint32_t>(record[1]) &&
+                 record[2] >= 0 && record[2] < 256 && offset <= sendBytesCapacity_ && length <= sendBytesCapacity_ - offset;
+    if (!valid || SendCopy(&host_->peers[slot], static_cast<enet_uint8>(record[2]), sendBytes_ + offset, length,
+                           static_cast<enet_uint32>(record[3])) != 0) {
+      ++refused;
+    }
+  }
+  stagedSendsRefused_ += refused;
+  return Napi::Number::New(env, refused);
 }
 
 // peersSend(targets: Int32Array of (slot, gen) pairs, channel, data: Uint8Array, flags) -> how many of
@@ -86,8 +110,10 @@ Napi::Value HostWrap::PeerDisconnect(const Napi::CallbackInfo& info) {
     EndConnection(peer);
   } else if (how == 1) {
     enet_peer_disconnect_later(peer, data);
+    MarkSendable(peer);
   } else {
     enet_peer_disconnect(peer, data);
+    MarkSendable(peer);
   }
   return Napi::Number::New(env, 0);
 }

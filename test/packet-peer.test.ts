@@ -738,3 +738,82 @@ describe('argument types', () => {
     expect(() => call(pair.serverPeer)).toThrow(TypeError);
   });
 });
+
+// send() answers from JS for a CONNECTED peer and hands the packet to ENet with the next service or
+// flush (one native call for many sends); its answer must still be the one an immediate send gives.
+describe('staged sends', () => {
+  test('a connection ENet ended, whose DISCONNECT service() has not returned yet, refuses at once', async () => {
+    const server = new Endpoint(boundHost({ address: '127.0.0.1' }));
+    const a = await connectClient(server);
+    const b = await connectClient(server, {}, [a.client]);
+    await pumpFor([server, a.client, b.client], 50);
+    a.clientPeer.send(0, Buffer.from('from A'), FLAG_RELIABLE);
+    a.client.host.flush();
+    b.clientPeer.peerDisconnect(9);
+    b.client.host.flush();
+    await sleep(100);
+    expect(server.host.service()).toEqual([EVENT_RECEIVE, a.serverPeer, 0, 0]);
+    expect(b.serverPeer.isActive()).toBe(true);
+    expect(b.serverPeer.send(0, Buffer.from('too late'), FLAG_RELIABLE)).toBe(GodotError.FAILED);
+    expect(a.serverPeer.send(0, Buffer.from('still fine'), FLAG_RELIABLE)).toBe(GodotError.OK);
+    expect(server.host.service()).toEqual([EVENT_DISCONNECT, b.serverPeer, 9, 0]);
+    const received = await nextEvent(a.client, EVENT_RECEIVE, [server, a.client]);
+    expect((received[1] as ENetPacketPeer).getPacket().toString()).toBe('still fine');
+    expect(server.host.getCounters()?.stagedSendsRefused).toBe(0);
+  });
+
+  test.each([
+    ['peerDisconnect', (peer: ENetPacketPeer) => peer.peerDisconnect()],
+    ['peerDisconnectLater', (peer: ENetPacketPeer) => peer.peerDisconnectLater()],
+  ])('after %s, send() fails at once', async (_name, disconnect) => {
+    const pair = await connectPair();
+    expect(pair.serverPeer.send(0, Buffer.from('queued first'), FLAG_RELIABLE)).toBe(GodotError.OK);
+    disconnect(pair.serverPeer);
+    expect(pair.serverPeer.send(0, Buffer.from('after'), FLAG_RELIABLE)).toBe(GodotError.FAILED);
+    expect(pair.server.host.getCounters()?.stagedSendsRefused).toBe(0);
+  });
+
+  test('staged and immediate sends (large packets, putPacket, a send queue limit) arrive in the order made', async () => {
+    const pair = await connectPair();
+    const peer = pair.clientPeer;
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const large = i % 7 === 3;
+      const text = `${i}:${large ? 'L'.repeat(5000) : 's'}`;
+      if (i % 5 === 4) expect(peer.putPacket(Buffer.from(text))).toBe(GodotError.OK);
+      else expect(peer.send(0, Buffer.from(text), FLAG_RELIABLE)).toBe(GodotError.OK);
+      if (i === 15) peer.setSendQueueLimit(1 << 20);
+      sent.push(text);
+    }
+    const got: string[] = [];
+    while (got.length < sent.length) {
+      const event = await nextEvent(pair.server, EVENT_RECEIVE, pair.both);
+      got.push((event[1] as ENetPacketPeer).getPacket().toString());
+    }
+    expect(got).toEqual(sent);
+  });
+
+  test('getQueuedBytes() counts a send made a moment ago', async () => {
+    const pair = await connectPair();
+    const before = pair.serverPeer.getQueuedBytes();
+    expect(pair.serverPeer.send(1, Buffer.alloc(300), FLAG_RELIABLE)).toBe(GodotError.OK);
+    expect(pair.serverPeer.getQueuedBytes()).toBe(before + 300);
+  });
+
+  test('more sends than one staging batch holds, between two services, all arrive in order', async () => {
+    const pair = await connectPair();
+    const count = 3000;
+    for (let i = 0; i < count; i++) {
+      const packet = Buffer.alloc(100 + (i % 50));
+      packet.writeUInt32LE(i, 0);
+      expect(pair.clientPeer.send(0, packet, FLAG_RELIABLE)).toBe(GodotError.OK);
+    }
+    const seen: number[] = [];
+    while (seen.length < count) {
+      const event = await nextEvent(pair.server, EVENT_RECEIVE, pair.both);
+      seen.push((event[1] as ENetPacketPeer).getPacket().readUInt32LE(0));
+    }
+    expect(seen).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(pair.client.host.getCounters()?.stagedSendsRefused).toBe(0);
+  });
+});

@@ -76,6 +76,13 @@ const MAX_PEERS = 4095;
 const MAX_CHANNELS = 255;
 // How many events one native drain may hand over; more stay queued inside ENet until the next drain.
 const EVENT_BATCH = 1024;
+// Staged sends (see stage()): records of SEND_FIELDS (binding/host.h), committed when either buffer
+// is full; a host gets room for SEND_BATCH_PER_PEER sends per peer, up to SEND_BATCH (a client's host
+// stays small). Larger packets are sent at once: copying them twice would cost more than the call saves.
+const SEND_FIELDS = 6;
+const SEND_BATCH = 512;
+const SEND_BATCH_PER_PEER = 16;
+const STAGE_MAX_PACKET = 2048;
 
 /**
  * Godot's ENetConnection: one ENet host, its socket and its peers.
@@ -109,7 +116,16 @@ export class ENetConnection implements PeerOwner {
   #eventCount = 0;
   #eventCursor = 0;
 
-  #host: NativeHost | null = null;
+  // Sends queued here and handed to ENet in one native call (stage(), #commit()); made with the host.
+  #sendRecords = new Int32Array(0);
+  #sendBytes = new Uint8Array(0);
+  #sendBatch = 0;
+  // Per slot, written natively: the generation of the connection while ENet would take a send for it, else -1.
+  #sendable = new Int32Array(0);
+  #staged = 0;
+  #stagedBytes = 0;
+
+  #native: NativeHost | null = null;
   // Godot's `peers` list: every wrapper handed out, pruned of inactive ones before each service.
   #peers: ENetPacketPeer[] = [];
   // The wrapper of the connection currently in each ENet slot.
@@ -123,9 +139,44 @@ export class ENetConnection implements PeerOwner {
   #prunedAt = 0; // #localEnds when #peers was last pruned
   readonly #scratch: RawEvent = { type: EventType.EVENT_NONE, peer: null, data: 0, channel: 0, packet: undefined, flags: 0 };
 
-  /** @internal PeerOwner */
+  /** @internal PeerOwner: the native host, every staged send queued into it first. */
   get nativeHost(): NativeHost | null {
     return this.#host;
+  }
+
+  // Every use of the native host goes through here, so that staged sends reach ENet before anything
+  // else does, in the order they were made.
+  get #host(): NativeHost | null {
+    if (this.#staged > 0) this.#commit();
+    return this.#native;
+  }
+
+  /**
+   * @internal PeerOwner: takes a send for the next commit instead of a native call now, when ENet is
+   * certain to accept it: the peer's connection is CONNECTED (as of the last native call, and only
+   * native calls change it) and the packet is small. The caller has checked the channel against the
+   * negotiated count. False: the caller sends at once through nativeHost, which commits first.
+   */
+  stage(slot: number, gen: number, channel: number, packet: Uint8Array, flags: number): boolean {
+    if (this.#sendable[slot] !== gen || packet.length > STAGE_MAX_PACKET) return false;
+    if (this.#staged === this.#sendBatch || this.#stagedBytes + packet.length > this.#sendBytes.length) this.#commit();
+    const at = this.#staged++ * SEND_FIELDS;
+    const records = this.#sendRecords;
+    records[at] = slot;
+    records[at + 1] = gen;
+    records[at + 2] = channel;
+    records[at + 3] = flags;
+    records[at + 4] = this.#stagedBytes;
+    records[at + 5] = packet.length;
+    this.#sendBytes.set(packet, this.#stagedBytes);
+    this.#stagedBytes += packet.length;
+    return true;
+  }
+
+  #commit(): void {
+    const count = this.#staged;
+    this.#staged = this.#stagedBytes = 0;
+    this.#native?.commitSends(count);
   }
 
   /** @internal PeerOwner: a peer ended its own connection (reset or disconnect now). */
@@ -183,12 +234,16 @@ export class ENetConnection implements PeerOwner {
       reportError(`${name}: invalid parameters`);
       return GodotError.ERR_INVALID_PARAMETER;
     }
-    const host = new native.Host(this.#events, this.#packets);
+    this.#sendBatch = Math.min(SEND_BATCH, SEND_BATCH_PER_PEER * maxPeers);
+    this.#sendRecords = new Int32Array(this.#sendBatch * SEND_FIELDS);
+    this.#sendBytes = new Uint8Array(Math.max(2 * STAGE_MAX_PACKET, this.#sendBatch * 64));
+    this.#sendable = new Int32Array(maxPeers);
+    const host = new native.Host(this.#events, this.#packets, this.#sendRecords, this.#sendBytes, this.#sendable);
     if (!host.create(address, port, maxPeers, maxChannels, inBandwidth, outBandwidth)) {
       reportError(`${name}: could not create the ENet host (is the port in use?)`);
       return GodotError.ERR_CANT_CREATE;
     }
-    this.#host = host;
+    this.#native = host;
     this.#bySlot = new Array<ENetPacketPeer | undefined>(maxPeers);
     this.#compression = CompressionMode.COMPRESS_NONE;
     this.#dtls = false;
@@ -207,7 +262,7 @@ export class ENetConnection implements PeerOwner {
     this.#eventCount = this.#eventCursor = 0;
     this.#packets.length = 0;
     host.destroy();
-    this.#host = null;
+    this.#native = null;
   }
 
   /**
@@ -270,7 +325,8 @@ export class ENetConnection implements PeerOwner {
 
   /** @internal service() without queueing the packet on the peer; the result is reused by the next call. */
   serviceRaw(timeout: number): RawEvent {
-    const host = this.#requireHost('service');
+    // Sends staged while events are handed out one by one stay staged until the next native drain.
+    const host = this.#requireNative('service');
     if (host === null) return this.#setScratch(EventType.EVENT_ERROR);
     if (this.#prunedAt !== this.#localEnds) {
       this.#peers = this.#peers.filter((peer) => peer.isActive());
@@ -281,7 +337,7 @@ export class ENetConnection implements PeerOwner {
 
   /** @internal checkEvents() without queueing the packet on the peer. */
   checkEventsRaw(): RawEvent {
-    const host = this.#requireHost('checkEvents');
+    const host = this.#requireNative('checkEvents');
     if (host === null) return this.#setScratch(EventType.EVENT_ERROR);
     return this.#next(() => host.checkEvents());
   }
@@ -289,6 +345,7 @@ export class ENetConnection implements PeerOwner {
   #next(drain: () => number): RawEvent {
     for (;;) {
       if (this.#eventCursor >= this.#eventCount) {
+        if (this.#staged > 0) this.#commit();
         this.#packets.length = 0;
         this.#eventCursor = 0;
         this.#eventCount = Math.max(0, drain());
@@ -645,8 +702,15 @@ export class ENetConnection implements PeerOwner {
   }
 
   #requireHost(method: string, message = 'The ENetConnection instance is not active.'): NativeHost | null {
-    if (this.#host === null) reportError(`ENetConnection.${method}: ${message}`);
-    return this.#host;
+    const host = this.#host;
+    if (host === null) reportError(`ENetConnection.${method}: ${message}`);
+    return host;
+  }
+
+  // #requireHost without committing the staged sends.
+  #requireNative(method: string): NativeHost | null {
+    if (this.#native === null) reportError(`ENetConnection.${method}: The ENetConnection instance is not active.`);
+    return this.#native;
   }
 }
 

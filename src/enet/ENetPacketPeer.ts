@@ -64,7 +64,10 @@ export function packetTooLarge(method: string, length: number): boolean {
 
 /** What a peer needs from the ENetConnection that owns it. */
 export interface PeerOwner {
+  /** The native host, with every staged send queued into it first. */
   readonly nativeHost: NativeHost | null;
+  /** Stages a send ENet is certain to accept, for one native call later; false: send it now. */
+  stage(slot: number, gen: number, channel: number, packet: Uint8Array, flags: number): boolean;
   /** The connection in this peer's slot ended through the peer itself (reset, disconnect now). */
   peerEnded(peer: ENetPacketPeer): void;
 }
@@ -243,13 +246,21 @@ export class ENetPacketPeer extends PacketPeer {
     checkInt('ENetPacketPeer.send', 'channel', channel);
     checkBytes('ENetPacketPeer.send', 'packet', packet);
     checkInt('ENetPacketPeer.send', 'flags', flags);
-    const host = this.#host('send');
-    if (host === null) return GodotError.ERR_UNCONFIGURED;
+    if (!this.#active) {
+      this.#host('send'); // reports it
+      return GodotError.ERR_UNCONFIGURED;
+    }
     if (channel < 0 || (flags & ~FLAG_ALLOWED) !== 0) {
       reportError(`ENetPacketPeer.send: invalid channel ${channel} or flags ${flags}`);
       return GodotError.ERR_INVALID_PARAMETER;
     }
     if (packetTooLarge('ENetPacketPeer.send', packet.length)) return GodotError.FAILED; // Godot's code for it
+    // The common case costs no native call: staged, it reaches ENet with the next service or flush.
+    if (channel < this.#channels && this.#sendQueueLimit === 0 && this.#owner.stage(this.#slot, this.#gen, channel, packet, flags)) {
+      return GodotError.OK;
+    }
+    const host = this.#host('send');
+    if (host === null) return GodotError.ERR_UNCONFIGURED;
     if (!this.hasRoomFor(packet.length)) return GodotError.ERR_BUSY;
     const result = host.peerSend(this.#slot, this.#gen, channel, packet, flags);
     if (result === 0) return GodotError.OK;
@@ -384,9 +395,14 @@ export class ENetPacketPeer extends PacketPeer {
 
   // PacketPeer.put_packet on an ENet peer: reliable, channel 0.
   protected writePacket(data: Uint8Array): GodotError {
+    if (!this.#active) {
+      this.#host('putPacket'); // reports it
+      return GodotError.ERR_UNCONFIGURED;
+    }
+    if (packetTooLarge('ENetPacketPeer.putPacket', data.length)) return GodotError.FAILED;
+    if (this.#channels > 0 && this.#owner.stage(this.#slot, this.#gen, 0, data, FLAG_RELIABLE)) return GodotError.OK;
     const host = this.#host('putPacket');
     if (host === null) return GodotError.ERR_UNCONFIGURED;
-    if (packetTooLarge('ENetPacketPeer.putPacket', data.length)) return GodotError.FAILED;
     return host.peerSend(this.#slot, this.#gen, 0, data, FLAG_RELIABLE) === 0 ? GodotError.OK : GodotError.FAILED;
   }
 }

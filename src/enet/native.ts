@@ -39,6 +39,8 @@ export interface NativeHost {
   dtlsError(): string;
 
   peerSend(slot: number, gen: number, channel: number, data: Uint8Array, flags: number): number;
+  /** Queues the first `count` staged sends into ENet; returns how many it refused (see ENetConnection.stage). */
+  commitSends(count: number): number;
   peersSend(targets: Int32Array, channel: number, data: Uint8Array, flags: number): number;
   peerDisconnect(slot: number, gen: number, data: number, how: 0 | 1 | 2): number;
   peerReset(slot: number, gen: number): number;
@@ -58,6 +60,11 @@ export interface NativeHost {
 export interface NativeCounters {
   /** Negative enet_host_service results, treated as transient instead of failing the service call. */
   serviceErrors: number;
+  /**
+   * Sends that send() answered OK from JS and ENet then refused: 0 unless the staging rule broke
+   * (ENetConnection stages a send only for a connection ENet reported CONNECTED).
+   */
+  stagedSendsRefused: number;
   /** Datagrams longer than ENet's 4096-byte receive buffer, skipped. */
   oversizedDropped: number;
   /** Zero-length datagrams, skipped (ENet would take one for "nothing more to read"). */
@@ -104,7 +111,7 @@ export interface DtlsCounters {
 }
 
 export interface NativeBinding {
-  Host: new (events: Int32Array, packets: Buffer[]) => NativeHost;
+  Host: new (events: Int32Array, packets: Buffer[], sendRecords: Int32Array, sendBytes: Uint8Array, sendable: Int32Array) => NativeHost;
   constants: Record<string, number>;
   /** IP literal -> 16-byte ENet address (IPv4 as ::ffff:a.b.c.d), or null. */
   parseAddress(text: string): Buffer | null;
