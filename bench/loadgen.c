@@ -991,7 +991,7 @@ static int parse_workload(const char *name, int *m, int *size, int *infl) {
     if (strcmp(name, "repl") == 0) return *m = MODE_REPL, replHz > 0;
     /* Scene workloads: reliable, 10 in flight per client, 64-byte messages for bytes and relay. */
     if (strcmp(name, "rpc") == 0 || strcmp(name, "bytes") == 0 || strcmp(name, "relay") == 0) {
-        *m = name[0] == 'r' ? (name[2] == 'c' ? MODE_RPC : MODE_RELAY) : MODE_BYTES;
+        *m = strcmp(name, "rpc") == 0 ? MODE_RPC : strcmp(name, "bytes") == 0 ? MODE_BYTES : MODE_RELAY;
         *infl = 10;
         return proto == PROTO_SCENE && (*m != MODE_RELAY || nClients >= 2);
     }
