@@ -34,7 +34,12 @@
  * the server offers (CONFIRM_PATH), take their own player's SPAWN as the cue to offer the path of its
  * Input synchronizer, and once the server confirmed it send that input (SYNC, path-based net id) HZ
  * times a second; SYNC / DELTA / SPAWN / DESPAWN from the server are counted (a window's "completed"
- * is the server frames whose SYNC reached a client). See the "replication mode" section below. */
+ * is the server frames whose SYNC reached a client). See the "replication mode" section below.
+ *
+ * Scene mode (--proto scene; workloads rpc, bytes, relay): Godot 4 SceneMultiplayer clients of
+ * bench/servers/scene-multiplayer.js (godot's wire underneath): an RPC echo, a send_bytes echo and
+ * send_bytes relayed to another client, each reliable with 10 in flight per client. See the "scene
+ * mode" section below; windows also count "unexpected" packets (anything the server should not send). */
 #define _GNU_SOURCE
 #include "enet.h"
 
@@ -54,8 +59,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PROTO_ENET, PROTO_GODOT, PROTO_UDP, PROTO_DTLS };
-enum { MODE_REL, MODE_UNREL, MODE_MIX, MODE_IDLE, MODE_BCAST, MODE_REPL };
+enum { PROTO_ENET, PROTO_GODOT, PROTO_UDP, PROTO_DTLS, PROTO_SCENE };
+enum { MODE_REL, MODE_UNREL, MODE_MIX, MODE_IDLE, MODE_BCAST, MODE_REPL, MODE_RPC, MODE_BYTES, MODE_RELAY };
+/* SceneMultiplayer clients use ENet as Godot's ENetMultiplayerPeer does. */
+#define GODOT_WIRE (proto == PROTO_GODOT || proto == PROTO_SCENE)
 enum { ST_NONE, ST_CONNECTING, ST_CONNECTED, ST_GONE };
 
 #define MAX_INFLIGHT 64
@@ -90,6 +97,9 @@ typedef struct Client {
     uint8_t replInput; /* 0 not offered, 1 offered (SIMPLIFY_PATH sent), 2 confirmed */
     uint16_t replInputSeq;
     uint64_t replNextInput;
+    /* Scene mode */
+    uint8_t smOffered;  /* our SIMPLIFY_PATH of "Bench": 0 not sent, 1 sent, 2 confirmed */
+    uint32_t smServerId; /* the server's cache id of "Bench" (from its SIMPLIFY_PATH), 0 = none yet */
 } Client;
 
 struct Host {
@@ -132,7 +142,7 @@ static uint8_t epoch = 0;
 static int connectedCount = 0, disconnects = 0;
 static int debug = 0;
 static int noThrottle = 0;
-static uint64_t completed, lost, stale, bytesIn, sendFailures;
+static uint64_t completed, lost, stale, bytesIn, sendFailures, unexpected, unexpectedTotal;
 
 /* RTT histogram: exact below 128 ns, then 64 linear sub-buckets per power of two (~1.5 % precision). */
 #define HIST_BUCKETS (128 + 58 * 64)
@@ -305,7 +315,7 @@ static void send_raw(Client *c, const uint8_t *data, int size, int reliable) {
         if (send(c->host->fd, data, (size_t) size, MSG_DONTWAIT) < 0) sendFailures++;
         return;
     }
-    enet_uint32 flags = reliable ? ENET_FLAG_REL : proto == PROTO_GODOT ? (ENET_FLAG_UNSEQ | ENET_FLAG_FRAG) : ENET_FLAG_UNSEQ;
+    enet_uint32 flags = reliable ? ENET_FLAG_REL : GODOT_WIRE ? (ENET_FLAG_UNSEQ | ENET_FLAG_FRAG) : ENET_FLAG_UNSEQ;
     ENetPacket *packet = enet_packet_create(data, (size_t) size, flags);
     if (enet_peer_send(c->peer, reliable ? 0 : 1, packet) != 0) {
         enet_packet_destroy(packet);
@@ -315,21 +325,32 @@ static void send_raw(Client *c, const uint8_t *data, int size, int reliable) {
     c->host->dirty = 1;
 }
 
+/* The message layout's header at p (see the top of the file). */
+static void put_header(uint8_t *p, Client *c, int slot) {
+    uint16_t slot16 = (uint16_t) slot;
+    uint32_t idx = (uint32_t) c->idx, zero = 0;
+    p[0] = 1;
+    p[1] = epoch;
+    memcpy(p + 2, &slot16, 2);
+    memcpy(p + 4, &idx, 4);
+    memcpy(p + 8, &c->slots[slot].seq, 4);
+    memcpy(p + 12, &zero, 4);
+    memcpy(p + 16, &now, 8);
+}
+
+static void scene_send_slot(Client *c, int slot);
+
 static void send_slot(Client *c, int slot) {
     Slot *s = &c->slots[slot];
     s->seq = ++c->seq;
     s->sent = now;
     s->busy = 1;
-    s->reliable = mode == MODE_REL || (mode == MODE_MIX && slot % 2 == 0);
-    uint16_t slot16 = (uint16_t) slot;
-    uint32_t idx = (uint32_t) c->idx, zero = 0;
-    sendBuf[0] = 1;
-    sendBuf[1] = epoch;
-    memcpy(sendBuf + 2, &slot16, 2);
-    memcpy(sendBuf + 4, &idx, 4);
-    memcpy(sendBuf + 8, &s->seq, 4);
-    memcpy(sendBuf + 12, &zero, 4);
-    memcpy(sendBuf + 16, &now, 8);
+    s->reliable = mode == MODE_REL || (mode == MODE_MIX && slot % 2 == 0) || mode == MODE_RPC || mode == MODE_BYTES || mode == MODE_RELAY;
+    if (proto == PROTO_SCENE) {
+        scene_send_slot(c, slot);
+        return;
+    }
+    put_header(sendBuf, c, slot);
     send_raw(c, sendBuf, msgSize, s->reliable);
 }
 
@@ -356,12 +377,19 @@ static void flush_hosts(void) {
 
 static void repl_payload(Client *c, const uint8_t *data, size_t len);
 
+static void echo_complete(Client *c, const uint8_t *data, size_t len);
+static void scene_payload(Client *c, const uint8_t *data, size_t len);
+
 static void on_payload(Client *c, const uint8_t *data, size_t len) {
     if (replHz > 0) {
         if (c) repl_payload(c, data, len);
         return;
     }
     bytesIn += len;
+    if (proto == PROTO_SCENE) {
+        if (c) scene_payload(c, data, len);
+        return;
+    }
     if (mode == MODE_BCAST) {
         if (len < 8) return;
         uint64_t t;
@@ -372,6 +400,12 @@ static void on_payload(Client *c, const uint8_t *data, size_t len) {
         }
         return;
     }
+    echo_complete(c, data, len);
+}
+
+/* An echoed message (the layout at the top of the file) completes its slot of client c (NULL: the
+ * client the message names, for udp), or is counted stale. */
+static void echo_complete(Client *c, const uint8_t *data, size_t len) {
     if (len < HEADER) return;
     uint32_t idx;
     memcpy(&idx, data + 4, 4);
@@ -573,6 +607,232 @@ static void repl_inputs(void) {
     }
 }
 
+/* ---------------------------------------------------------------- scene mode (--proto scene) */
+
+/* Clients of bench/servers/scene-multiplayer.js, speaking as much of Godot 4's SceneMultiplayer as its
+ * rows need (spec: scene-multiplayer.md). Both ends know node "Bench" with one script RPC,
+ * `@rpc("any_peer") func echo(v: Vector2, n: int)`, so its method id is 0 and its checksum is the MD5
+ * of the method names in id order, MD5("echo").
+ *   rpc    As a Godot client calls rpc_id(1, "echo", v, n): the first call offers the path
+ *          (SIMPLIFY_PATH "Bench", our cache id 1) and, while unconfirmed, calls carry the path inline
+ *          (node id 0x80000000 | offset); after the server's CONFIRM_PATH they name cache id 1. n is
+ *          seq * 64 + slot, v = (client index, slot + 0.5): the reply must be the same call back (the
+ *          server's own cache id for "Bench", or the inline path) with the same arguments. The send time
+ *          stays in the slot, here.
+ *   bytes  send_bytes(message) to the server (RAW: 0x03 + the 64-byte message); the echo is a RAW back.
+ *   relay  send_bytes(message, next client's id): SYS RELAY (07 03, i32 destination, RAW inside). The
+ *          server forwards it as 07 03, i32 source, RAW; the message completes (and its slot is refilled)
+ *          when the destination receives it, so the latency is one way (client -> server -> client),
+ *          measured on this process's one CLOCK_MONOTONIC.
+ * The server's ADD_PEER / DEL_PEER are expected (relay is on) and ignored; its SIMPLIFY_PATH of "Bench"
+ * is confirmed. Anything else, or a reply that does not match what was sent, counts as unexpected. */
+
+#define SM_BENCH_ID 1u
+static const char SM_BENCH_PATH[] = "Bench";
+static const char SM_BENCH_MD5[33] = "cbb11ed87dc8a95d81400c7f33c7c171"; /* MD5("echo") */
+static uint64_t smAddPeers;
+
+static void sm_unexpected(Client *c, const char *what, const uint8_t *data, size_t len) {
+    unexpected++;
+    unexpectedTotal++;
+    if (!debug) return;
+    fprintf(stderr, "unexpected (client %d): %s:", c->idx, what);
+    for (size_t i = 0; i < len && i < 48; i++) fprintf(stderr, " %02x", data[i]);
+    fprintf(stderr, "\n");
+}
+
+/* Godot's compressed INT: the smallest of 1, 2, 4, 8 bytes, meta 0x02 | size code << 6. */
+static int sm_put_int(uint8_t *p, int64_t v) {
+    if (v >= -128 && v <= 127) {
+        p[0] = 0x02;
+        p[1] = (uint8_t) (int8_t) v;
+        return 2;
+    }
+    if (v >= -32768 && v <= 32767) {
+        int16_t x = (int16_t) v;
+        p[0] = 0x42;
+        memcpy(p + 1, &x, 2);
+        return 3;
+    }
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        int32_t x = (int32_t) v;
+        p[0] = 0x82;
+        memcpy(p + 1, &x, 4);
+        return 5;
+    }
+    p[0] = 0xC2;
+    memcpy(p + 1, &v, 8);
+    return 9;
+}
+
+/* Returns the bytes read, 0 if not a compressed INT that fits. */
+static size_t sm_get_int(const uint8_t *p, size_t len, int64_t *v) {
+    if (len < 2 || (p[0] & 0x3F) != 2) return 0;
+    switch (p[0] >> 6) {
+    case 0: *v = (int8_t) p[1]; return 2;
+    case 1: { int16_t x; if (len < 3) return 0; memcpy(&x, p + 1, 2); *v = x; return 3; }
+    case 2: { int32_t x; if (len < 5) return 0; memcpy(&x, p + 1, 4); *v = x; return 5; }
+    default: if (len < 9) return 0; memcpy(v, p + 1, 8); return 9;
+    }
+}
+
+/* The echo RPC's arguments: Vector2 as Variant (u32 type 5, two f32) and the compressed int. */
+static int sm_put_args(uint8_t *p, Client *c, int slot) {
+    uint32_t type = 5;
+    float x = (float) c->idx, y = (float) slot + 0.5f;
+    memcpy(p, &type, 4);
+    memcpy(p + 4, &x, 4);
+    memcpy(p + 8, &y, 4);
+    return 12 + sm_put_int(p + 12, (int64_t) c->slots[slot].seq * 64 + slot);
+}
+
+/* SIMPLIFY_PATH: 0x01, checksum cstring, u32 our cache id, path cstring. */
+static void sm_offer(Client *c) {
+    uint8_t packet[1 + 33 + 4 + sizeof SM_BENCH_PATH];
+    uint32_t id = SM_BENCH_ID;
+    packet[0] = 1;
+    memcpy(packet + 1, SM_BENCH_MD5, 33);
+    memcpy(packet + 34, &id, 4);
+    memcpy(packet + 38, SM_BENCH_PATH, sizeof SM_BENCH_PATH);
+    send_raw(c, packet, sizeof packet, 1);
+    c->smOffered = 1;
+}
+
+static void scene_send_slot(Client *c, int slot) {
+    uint8_t *p = sendBuf;
+    if (mode == MODE_RPC) {
+        if (c->smOffered == 0) sm_offer(c); /* Godot's send_object_cache, before every RPC */
+        size_t n;
+        if (c->smOffered == 2) { /* meta 0x00: u8 node id, u8 method id, argc follows */
+            p[0] = 0x00, p[1] = SM_BENCH_ID, p[2] = 0, p[3] = 2;
+            n = 4 + (size_t) sm_put_args(p + 4, c, slot);
+        } else { /* meta 0x20: u32 node id = 0x80000000 | offset of the path that ends the packet */
+            p[0] = 0x20;
+            p[5] = 0, p[6] = 2;
+            n = 7 + (size_t) sm_put_args(p + 7, c, slot);
+            uint32_t node = 0x80000000u | (uint32_t) n;
+            memcpy(p + 1, &node, 4);
+            memcpy(p + n, SM_BENCH_PATH, sizeof SM_BENCH_PATH);
+            n += sizeof SM_BENCH_PATH;
+        }
+        send_raw(c, p, (int) n, 1);
+    } else if (mode == MODE_BYTES) {
+        p[0] = 3;
+        put_header(p + 1, c, slot);
+        send_raw(c, p, 1 + msgSize, 1);
+    } else { /* MODE_RELAY */
+        int32_t dest = (int32_t) clients[(c->idx + 1) % nClients].godotId;
+        p[0] = 7, p[1] = 3;
+        memcpy(p + 2, &dest, 4);
+        p[6] = 3;
+        put_header(p + 7, c, slot);
+        send_raw(c, p, 7 + msgSize, 1);
+    }
+}
+
+/* A REMOTE_CALL from the server: must be echo(v, n) on "Bench" with our arguments. */
+static void sm_rpc_reply(Client *c, const uint8_t *data, size_t len) {
+    uint8_t meta = data[0];
+    int idSize = (meta >> 4) & 3;
+    if (idSize == 3 || (meta & 0x80) || (meta & 8)) return sm_unexpected(c, "rpc meta", data, len);
+    size_t o = 1, idBytes = idSize == 0 ? 1 : idSize == 1 ? 2 : 4, midBytes = (meta & 0x40) ? 2 : 1;
+    if (len < o + idBytes + midBytes + 1) return sm_unexpected(c, "rpc short", data, len);
+    uint32_t node = 0;
+    uint16_t method = 0;
+    memcpy(&node, data + o, idBytes), o += idBytes;
+    memcpy(&method, data + o, midBytes), o += midBytes;
+    uint8_t argc = data[o++];
+    if (method != 0 || argc != 2) return sm_unexpected(c, "rpc method/argc", data, len);
+    int64_t n = 0;
+    uint32_t type;
+    float x, y;
+    size_t intBytes;
+    if (len < o + 12) return sm_unexpected(c, "rpc args", data, len);
+    memcpy(&type, data + o, 4);
+    memcpy(&x, data + o + 4, 4);
+    memcpy(&y, data + o + 8, 4);
+    o += 12;
+    if (type != 5 || (intBytes = sm_get_int(data + o, len - o, &n)) == 0) return sm_unexpected(c, "rpc args", data, len);
+    o += intBytes;
+    if (node & 0x80000000u) { /* inline path, only before we confirmed the server's SIMPLIFY_PATH */
+        if ((node & 0x7FFFFFFFu) != o || len != o + sizeof SM_BENCH_PATH || memcmp(data + o, SM_BENCH_PATH, sizeof SM_BENCH_PATH) != 0)
+            return sm_unexpected(c, "rpc inline path", data, len);
+    } else if (node != c->smServerId || c->smServerId == 0 || len != o) {
+        return sm_unexpected(c, "rpc node id", data, len);
+    }
+    int slot = (int) (n & 63);
+    uint32_t seq = (uint32_t) (n >> 6);
+    if (n < 0 || x != (float) c->idx || y != (float) slot + 0.5f) return sm_unexpected(c, "rpc arguments differ", data, len);
+    Slot *s = &c->slots[slot];
+    if (mode != MODE_RPC || slot >= inflight || !s->busy || s->seq != seq) {
+        stale++;
+        return;
+    }
+    s->busy = 0;
+    if (measuring) {
+        completed++;
+        hist_add(now > s->sent ? now - s->sent : 0);
+    }
+    if (sending) send_slot(c, slot);
+}
+
+static void scene_payload(Client *c, const uint8_t *data, size_t len) {
+    if (len == 0) return sm_unexpected(c, "empty", data, len);
+    switch (data[0] & 7) {
+    case 0:
+        sm_rpc_reply(c, data, len);
+        break;
+    case 1: { /* the server offers its path of "Bench" before its first RPC to us */
+        if (len < 39 || data[len - 1] != 0 || strcmp((const char *) data + 38, SM_BENCH_PATH) != 0 || c->smServerId != 0)
+            return sm_unexpected(c, "SIMPLIFY_PATH", data, len);
+        uint8_t confirm[6] = { 2, memcmp(data + 1, SM_BENCH_MD5, 33) == 0 };
+        if (!confirm[1]) sm_unexpected(c, "SIMPLIFY_PATH checksum", data, len);
+        memcpy(&c->smServerId, data + 34, 4);
+        memcpy(confirm + 2, data + 34, 4);
+        send_raw(c, confirm, 6, 1);
+        break;
+    }
+    case 2: { /* the server confirms our path */
+        uint32_t id = 0;
+        if (len == 6) memcpy(&id, data + 2, 4);
+        if (len != 6 || id != SM_BENCH_ID || c->smOffered != 1 || data[1] != 1) return sm_unexpected(c, "CONFIRM_PATH", data, len);
+        c->smOffered = 2;
+        break;
+    }
+    case 3: { /* send_bytes echo */
+        uint32_t idx = 0;
+        if (len > 8) memcpy(&idx, data + 5, 4);
+        if (mode != MODE_BYTES) stale++;
+        else if (len != 1 + (size_t) msgSize || idx != (uint32_t) c->idx) sm_unexpected(c, "RAW echo", data, len);
+        else echo_complete(c, data + 1, len - 1);
+        break;
+    }
+    case 7: {
+        if (len >= 6 && (data[1] == 1 || data[1] == 2)) { /* ADD_PEER / DEL_PEER */
+            smAddPeers += data[1] == 1;
+            break;
+        }
+        if (len < 7 || data[1] != 3) return sm_unexpected(c, "SYS", data, len);
+        /* RELAY: i32 source, then the source's RAW; we must be its destination. */
+        int32_t source;
+        uint32_t idx;
+        memcpy(&source, data + 2, 4);
+        if (mode != MODE_RELAY) {
+            stale++;
+            break;
+        }
+        if (len != 7 + (size_t) msgSize || data[6] != 3) return sm_unexpected(c, "RELAY", data, len);
+        memcpy(&idx, data + 11, 4);
+        if (idx >= (uint32_t) nClients || (int32_t) clients[idx].godotId != source || (int) ((idx + 1) % (uint32_t) nClients) != c->idx)
+            return sm_unexpected(c, "RELAY source", data, len);
+        echo_complete(&clients[idx], data + 7, len - 7);
+        break;
+    }
+    default:
+        sm_unexpected(c, "command", data, len);
+    }
+}
+
 /* Unreliable slots whose echo did not come back in time are counted lost and refilled. */
 static void check_losses(void) {
     for (int i = 0; i < nClients; i++) {
@@ -646,7 +906,7 @@ static void setup(void) {
         udpServer.sin_port = htons((uint16_t) serverPort);
         inet_pton(AF_INET, serverIp, &udpServer.sin_addr);
     }
-    size_t channels = proto == PROTO_GODOT ? 255 : 2;
+    size_t channels = GODOT_WIRE ? 255 : 2;
     for (int i = 0; i < nHosts; i++) {
         Host *h = &hosts[i];
         int peers = (i == nHosts - 1) ? nClients - i * perHost : perHost;
@@ -688,7 +948,7 @@ static void connect_all(void) {
     double cpu0 = serverPid ? proc_cpu(serverPid) : 0;
     uint64_t t0 = mono_ns();
     now = t0;
-    size_t channels = proto == PROTO_GODOT ? 255 : 2;
+    size_t channels = GODOT_WIRE ? 255 : 2;
     for (int i = 0; i < nClients; i++) {
         Client *c = &clients[i];
         c->state = ST_CONNECTING;
@@ -696,7 +956,7 @@ static void connect_all(void) {
             send_hello(c);
             continue;
         }
-        enet_uint32 data = proto == PROTO_GODOT ? c->godotId : (enet_uint32) i;
+        enet_uint32 data = GODOT_WIRE ? c->godotId : (enet_uint32) i;
         c->peer = enet_host_connect(c->host->enet, &enetServer, channels, data);
         if (!c->peer) die("enet_host_connect failed for client %d", i);
         c->peer->data = c;
@@ -729,6 +989,12 @@ static int parse_workload(const char *name, int *m, int *size, int *infl) {
     if (strcmp(name, "idle") == 0) return *m = MODE_IDLE, 1;
     if (strcmp(name, "bcast") == 0) return *m = MODE_BCAST, 1;
     if (strcmp(name, "repl") == 0) return *m = MODE_REPL, replHz > 0;
+    /* Scene workloads: reliable, 10 in flight per client, 64-byte messages for bytes and relay. */
+    if (strcmp(name, "rpc") == 0 || strcmp(name, "bytes") == 0 || strcmp(name, "relay") == 0) {
+        *m = strcmp(name, "rpc") == 0 ? MODE_RPC : strcmp(name, "bytes") == 0 ? MODE_BYTES : MODE_RELAY;
+        *infl = 10;
+        return proto == PROTO_SCENE && (*m != MODE_RELAY || nClients >= 2);
+    }
     const char *p = name;
     if (strncmp(p, "unrel", 5) == 0) *m = MODE_UNREL, p += 5;
     else if (strncmp(p, "rel", 3) == 0) *m = MODE_REL, p += 3;
@@ -736,7 +1002,7 @@ static int parse_workload(const char *name, int *m, int *size, int *infl) {
     else return 0;
     if (sscanf(p, "%dx%d", size, infl) != 2) return 0;
     if (*size < HEADER || *size > MAX_SIZE || *infl < 1 || *infl > MAX_INFLIGHT) return 0;
-    return 1;
+    return proto != PROTO_SCENE; /* the scene server echoes only its own workloads */
 }
 
 /* Starts a workload: a new epoch (echoes of the previous one are ignored), every slot filled. */
@@ -745,7 +1011,7 @@ static void start_workload(int m, int size, int infl) {
     mode = m;
     msgSize = size;
     inflight = infl;
-    sending = m == MODE_REL || m == MODE_UNREL || m == MODE_MIX || m == MODE_REPL;
+    sending = m != MODE_IDLE && m != MODE_BCAST;
     now = mono_ns();
     for (int i = 0; i < nClients; i++) {
         Client *c = &clients[i];
@@ -777,7 +1043,7 @@ static void stop_workload(void) {
 }
 
 static void reset_stats(void) {
-    completed = lost = stale = bytesIn = sendFailures = 0;
+    completed = lost = stale = bytesIn = sendFailures = unexpected = 0;
     repl_reset_stats();
     memset(hist, 0, sizeof hist);
     histCount = 0;
@@ -817,10 +1083,10 @@ static void run_window(const char *spec, int round) {
     long rss = serverPid ? proc_rss_kb(serverPid) : -1;
     printf("{\"type\":\"window\",\"workload\":\"%s\",\"round\":%d,\"clients\":%d,\"connected\":%d,\"secs\":%.4f,"
            "\"completed\":%llu,\"msgs_per_s\":%.1f,\"lost\":%llu,\"stale\":%llu,\"send_failures\":%llu,"
-           "\"rtt_p50_us\":%.2f,\"rtt_p99_us\":%.2f,\"rtt_p999_us\":%.2f,\"server_cpu_s\":%.3f,\"loadgen_cpu_s\":%.3f,"
+           "\"unexpected\":%llu,\"rtt_p50_us\":%.2f,\"rtt_p99_us\":%.2f,\"rtt_p999_us\":%.2f,\"server_cpu_s\":%.3f,\"loadgen_cpu_s\":%.3f,"
            "\"server_sched_cpu_s\":%.6f,\"server_wait_s\":%.6f,\"loadgen_wait_s\":%.6f,\"server_rss_kb\":%ld,\"disconnects\":%d,\"bytes_in\":%llu,\"expected_per_s\":%d,",
         name, round, nClients, connectedCount, secs, (unsigned long long) completed, (double) completed / secs,
-        (unsigned long long) lost, (unsigned long long) stale, (unsigned long long) sendFailures,
+        (unsigned long long) lost, (unsigned long long) stale, (unsigned long long) sendFailures, (unsigned long long) unexpected,
         hist_pct(0.50) / 1e3, hist_pct(0.99) / 1e3, hist_pct(0.999) / 1e3, s1 - s0, l1 - l0, q1 - q0, w1 - w0, lw1 - lw0, rss,
         disconnects - disc0, (unsigned long long) bytesIn, m == MODE_BCAST ? bcastHz * connectedCount : m == MODE_REPL ? replHz * connectedCount : 0);
     if (m == MODE_REPL)
@@ -862,11 +1128,12 @@ static void run_steady(void) {
 
 static void usage(void) {
     fprintf(stderr,
-        "usage: loadgen --proto enet|godot|udp|dtls --port P [--addr 127.0.0.1] [--clients N] [--per-host K]\n"
+        "usage: loadgen --proto enet|godot|udp|dtls|scene --port P [--addr 127.0.0.1] [--clients N] [--per-host K]\n"
         "               [--server-pid PID] [--first w1,...] [--plan w1,w2,...] [--rounds R] [--warmup S]\n"
         "               [--window S] [--drain S]\n"
         "               [--settle S] [--steady S --steady-workload W --sample S] [--bcast-hz HZ]\n"
-        "               [--no-throttle 1] [--repl-hz HZ (replication clients: --proto godot, workload repl)]\n");
+        "               [--no-throttle 1] [--repl-hz HZ (replication clients: --proto godot, workload repl)]\n"
+        "               (--proto scene: SceneMultiplayer clients, workloads rpc, bytes, relay)\n");
     exit(2);
 }
 
@@ -877,7 +1144,7 @@ int main(int argc, char **argv) {
         if (!v) usage();
         if (!strcmp(a, "--proto")) {
             proto = !strcmp(v, "enet") ? PROTO_ENET : !strcmp(v, "godot") ? PROTO_GODOT : !strcmp(v, "udp") ? PROTO_UDP
-                  : !strcmp(v, "dtls") ? PROTO_DTLS : -1;
+                  : !strcmp(v, "dtls") ? PROTO_DTLS : !strcmp(v, "scene") ? PROTO_SCENE : -1;
             if (proto < 0) usage();
         } else if (!strcmp(a, "--addr")) snprintf(serverIp, sizeof serverIp, "%s", v);
         else if (!strcmp(a, "--port")) serverPort = atoi(v);
@@ -918,7 +1185,13 @@ int main(int argc, char **argv) {
         }
     }
     if (steadySecs > 0 && serverPid) run_steady();
-    printf("{\"type\":\"done\",\"disconnects\":%d}\n", disconnects);
+    printf("{\"type\":\"done\",\"disconnects\":%d,\"unexpected_total\":%llu", disconnects, (unsigned long long) unexpectedTotal);
+    if (proto == PROTO_SCENE) { /* how far the path caches got: each client's offer confirmed, the server's offer received */
+        int ours = 0, theirs = 0;
+        for (int i = 0; i < nClients; i++) ours += clients[i].smOffered == 2, theirs += clients[i].smServerId != 0;
+        printf(",\"paths_confirmed\":%d,\"server_paths\":%d,\"add_peers\":%llu", ours, theirs, (unsigned long long) smAddPeers);
+    }
+    printf("}\n");
     fflush(stdout);
     return 0;
 }

@@ -31,15 +31,18 @@ const SERVERS = {
   // DTLS: the same ENetConnection server after dtlsServerSetup (RSA 2048 certificate); the load
   // generator's clients run our DTLS layer too, without verifying the certificate. Echo and connect
   // rows only; compare with the ENetConnection column.
+  // SceneMultiplayer: Godot 4's MultiplayerAPI over ENetMultiplayerPeer; only its own rows (group
+  // scene: RPC echo, send_bytes echo, relay between clients), compared with the C server's echo.
+  sm: { label: 'SceneMultiplayer', long: 'godot-enet SceneMultiplayer on ENetMultiplayerPeer (autoPoll, flush: \'tick\'; RPC echo, send_bytes echo, server relay; Godot 4 SceneMultiplayer clients)', cmd: [process.execPath, path.join(__dirname, 'servers', 'scene-multiplayer.js')], proto: 'scene', groups: ['scene'] },
   dtls: { label: 'ENetConnection DTLS', long: 'godot-enet ENetConnection over DTLS 1.2 (dtlsServerSetup, RSA 2048 certificate)', cmd: [process.execPath, path.join(__dirname, 'servers', 'enet-connection.js'), '--dtls', path.join(OUT, 'dtls')], proto: 'dtls', groups: ['tput', 'connect'], connectTimeout: 60 },
 };
-const GROUPS = ['tput', 'pingpong', 'idle', 'bcast', 'connect', 'steady'];
+const GROUPS = ['tput', 'pingpong', 'idle', 'bcast', 'connect', 'steady', 'scene'];
 
 const SERVER_NAMES = () => Object.keys(SERVERS);
 const SPEC = {
   quick: { type: 'boolean', help: '1 round, short windows, 15 s steady run (for iteration)' },
-  servers: { value: 'LIST', help: 'servers to run (default: c,conn,mp,npm,dgram,dtls; also mpput = ENetMultiplayerPeer with flush: \'put\', Godot\'s one datagram per put)', parse: list(SERVER_NAMES()) },
-  workloads: { value: 'LIST', help: `workload groups (default: all of ${GROUPS.join(',')})`, parse: list(GROUPS) },
+  servers: { value: 'LIST', help: 'servers to run (default: c,conn,mp,npm,dgram,sm,dtls; also mpput = ENetMultiplayerPeer with flush: \'put\', Godot\'s one datagram per put)', parse: list(SERVER_NAMES()) },
+  workloads: { value: 'LIST', help: `workload groups (default: all of ${GROUPS.join(',')}; scene = the SceneMultiplayer server's RPC echo, send_bytes echo and relay at 100 clients, compared with the C server's reliable 64 B echo of tput at 100 clients)`, parse: list(GROUPS) },
   clients: { value: 'LIST', help: 'client counts of the echo rows (default: 1,100,1000)', parse: list(undefined, integer(1, 100000)) },
   rounds: { value: 'N', help: 'measured windows per workload (median; default 3, quick 1)', parse: integer(1) },
   window: { value: 'S', help: 'window seconds (default 1)', parse: number(0.01) },
@@ -60,7 +63,7 @@ const SPEC = {
 };
 
 function parseOptions(argv) {
-  const v = parseCli('node bench/run.js', 'Runs the benchmark: six servers on the same compiled ENet (one of them over DTLS), driven by a C load generator.', SPEC, argv);
+  const v = parseCli('node bench/run.js', 'Runs the benchmark: seven servers on the same compiled ENet (one of them over DTLS, one SceneMultiplayer), driven by a C load generator.', SPEC, argv);
   const selective = ['servers', 'workloads', 'clients', 'connect-clients', 'profile', 'enet-throttle'].some((name) => v[name] !== undefined);
   const o = {
     quick: v.quick === true,
@@ -144,6 +147,9 @@ function build(options) {
 // ------------------------------------------------------------------------------------------ sessions
 
 const TPUT = ['rel64x10', 'unrel64x10', 'rel1024x10', 'unrel1024x10'];
+// SceneMultiplayer workloads of the load generator's --proto scene (all reliable, 10 in flight per client).
+const SCENE = ['rpc', 'bytes', 'relay'];
+const SCENE_CLIENTS = 100;
 
 // The runs (one server process + one load-generator process each) of one server. Each has an `id`;
 // main() runs every id `rounds` times, interleaving the servers, so that a change in the machine's
@@ -170,6 +176,9 @@ function sessionsFor(key, o) {
   }
   if (has('connect') && reliable) {
     sessions.push({ id: 'connect', kind: 'connect', clients: o.connectClients, perHost: 1, first: [], plan: [], settle: 0.5, connectTimeout: SERVERS[key].connectTimeout ?? 5 });
+  }
+  if (has('scene') && proto === 'scene') {
+    sessions.push({ id: 'scene', kind: 'echo', clients: SCENE_CLIENTS, perHost: 10, first: [], plan: SCENE, settle: 0.2, connectTimeout: 15 });
   }
   if (has('steady') && o.steadyServers.includes(key) && reliable) {
     sessions.push({ id: 'steady', kind: 'steady', once: true, clients: 100, perHost: 10, first: [], plan: [], steady: o.steadySecs, sample: o.quick ? 3 : 5, steadyWorkload: 'mix64x10' });
@@ -219,6 +228,7 @@ function startServer(key, session, o) {
     const [cmd, args] = pinned(0, [...base, '--port', '0', '--peers', '4095', ...(session.serverArgs ?? [])], o);
     const child = track(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
+    let stats = null;
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -228,8 +238,10 @@ function startServer(key, session, o) {
       const m = /^READY (\d+)/.exec(line);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), stderr: () => stderr });
+        resolve({ child, port: Number(m[1]), stderr: () => stderr, stats: () => stats });
       }
+      // A server's own counts, printed as it exits (scene-multiplayer.js: calls answered, packets dropped).
+      if (line.startsWith('STATS ')) stats = JSON.parse(line.slice(6));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -298,6 +310,14 @@ async function runSessionOnce(key, session, o) {
       throw new Error(`${key}: load generator failed (${code}): ${stderr.trim()}`);
     }
     if (stderr.trim()) log(`  loadgen: ${stderr.trim()}`);
+    const done = records.find((r) => r.type === 'done');
+    if (done.unexpected_total) log(`  loadgen: ${done.unexpected_total} unexpected packets (LOADGEN_DEBUG=1 prints them)`);
+    await stopServer(server.child);
+    const stats = server.stats();
+    if (stats) {
+      records.push({ type: 'server_stats', ...stats });
+      if (stats.failed || Object.keys(stats.dropped ?? {}).length) log(`  server: ${stats.failed ?? 0} failed sends, dropped ${JSON.stringify(stats.dropped)}`);
+    }
     return records;
   } finally {
     await stopServer(server.child);
@@ -365,6 +385,7 @@ function summarize(records) {
       p50: median(ws.map((w) => w.rtt_p50_us)),
       p99: median(ws.map((w) => w.rtt_p99_us)),
       lost: ws.reduce((t, w) => t + w.lost, 0),
+      unexpected: ws.reduce((t, w) => t + (w.unexpected ?? 0), 0),
       disconnects: ws.reduce((t, w) => t + w.disconnects, 0),
       expected: median(ws.map((w) => w.expected_per_s)),
       core0: median(ws.map((w) => w.core_busy?.[0])),
@@ -495,9 +516,11 @@ function report(o, results, meta) {
       if (keys.some((k) => S[k].rows[key])) echoKeys.push(key);
     }
   }
+  // The echo tables' columns: servers with echo rows (not SceneMultiplayer's own rows, reported below).
+  const echoServers = keys.filter((k) => echoKeys.some((key) => S[k].rows[key]));
   const header = (first) => {
-    p(`| ${first.join(' | ')} | ${keys.map((k) => SERVERS[k].label).join(' | ')} |`);
-    p(`|${[...first, ...keys].map(() => '---').join('|')}|`);
+    p(`| ${first.join(' | ')} | ${echoServers.map((k) => SERVERS[k].label).join(' | ')} |`);
+    p(`|${[...first, ...echoServers].map(() => '---').join('|')}|`);
   };
   const rowLabel = (key) => {
     const [w, clients] = key.split('@');
@@ -508,7 +531,7 @@ function report(o, results, meta) {
     p();
     header(['workload', 'clients']);
     for (const key of echoKeys) {
-      const cells = keys.map((k) => {
+      const cells = echoServers.map((k) => {
         const r = S[k].rows[key];
         if (!r) return 'n/a';
         const mark = r.loadgenCpu >= 0.9 ? ' †' : '';
@@ -526,7 +549,7 @@ function report(o, results, meta) {
     p();
     header(['workload', 'clients']);
     for (const key of echoKeys) {
-      const cells = keys.map((k) => {
+      const cells = echoServers.map((k) => {
         const r = S[k].rows[key];
         if (!r) return 'n/a';
         return k === 'c' ? `${fmt(r.cpuPerMsgUs, 2)} µs (${pct(r.serverCpu, 0)})` : `${fmt(r.cpuPerMsgUs, 2)} µs (${pct(r.serverCpu, 0)}) ${fmt(cpuRatio(k, key), 2)}×`;
@@ -540,7 +563,7 @@ function report(o, results, meta) {
       p();
       header(['workload', 'clients']);
       for (const key of ppKeys) {
-        const cells = keys.map((k) => {
+        const cells = echoServers.map((k) => {
           const r = S[k].rows[key];
           return r ? `${fmt(r.p50, 0)} / ${fmt(r.p99, 0)}` : 'n/a';
         });
@@ -554,12 +577,36 @@ function report(o, results, meta) {
     p();
     header(['workload', 'clients']);
     for (const key of echoKeys) {
-      const cells = keys.map((k) => {
+      const cells = echoServers.map((k) => {
         const r = S[k].rows[key];
         return r ? `${pct(r.loadgenCpu, 0)}; waited ${pct(r.serverWait, 0)} / ${pct(r.loadgenWait, 0)}` : 'n/a';
       });
       p(`| ${rowLabel(key).join(' | ')} | ${cells.join(' | ')} |`);
     }
+    p();
+  }
+
+  // SceneMultiplayer rows, each next to the C server's reliable 64 B echo at the same client count (the
+  // targets' yardstick) and ENetMultiplayerPeer's, the layer underneath.
+  const smRef = `rel64x10@${SCENE_CLIENTS}`;
+  const smRatio = (row, ref) => (Number.isFinite(row?.msgs) && ref?.msgs > 0 ? row.msgs / ref.msgs : NaN);
+  const smCpuRatio = (row, ref) => (row?.cpuPerMsgUs > 0 && Number.isFinite(ref?.cpuPerMsgUs) ? ref.cpuPerMsgUs / row.cpuPerMsgUs : NaN);
+  if (S.sm && SCENE.some((w) => S.sm.rows[`${w}@${SCENE_CLIENTS}`])) {
+    const smLabel = { rpc: 'RPC echo: echo(Vector2, int) called on the server, answered with rpc_id', bytes: 'send_bytes echo, 64 B', relay: 'send_bytes relayed to another client, 64 B (latency one way)' };
+    p(`## SceneMultiplayer: RPC echo, send_bytes echo, relay (${SCENE_CLIENTS} clients, reliable, 10 in flight per client)`);
+    p();
+    p('| server | workload | messages/s (× C echo) | server CPU per message (C\'s over this) | server CPU | RTT p50 / p99 (µs) | load generator CPU; waited server / load generator |');
+    p('|---|---|---|---|---|---|---|');
+    const ref = cRows[smRef];
+    const line = (k, label, row) => {
+      if (!row) return;
+      const unexpected = row.unexpected ? ` (${row.unexpected} unexpected packets)` : '';
+      p(`| ${SERVERS[k].label} | ${label}${unexpected} | ${fmtRate(row.msgs)}${k === 'c' ? '' : ` (${fmt(smRatio(row, ref), 2)}×)`}${row.loadgenCpu >= 0.9 ? ' †' : ''}${row.disconnects > 0 ? ' ‡' : ''} | ${fmt(row.cpuPerMsgUs, 2)} µs${k === 'c' ? '' : ` (${fmt(smCpuRatio(row, ref), 2)}×)`} | ${pct(row.serverCpu, 0)} | ${fmt(row.p50, 0)} / ${fmt(row.p99, 0)} | ${pct(row.loadgenCpu, 0)}; ${pct(row.serverWait, 0)} / ${pct(row.loadgenWait, 0)} |`);
+    };
+    for (const k of ['c', 'mp']) if (S[k]) line(k, `echo, ${describe('rel64x10')}`, S[k].rows[smRef]);
+    for (const w of SCENE) line('sm', smLabel[w], S.sm.rows[`${w}@${SCENE_CLIENTS}`]);
+    p();
+    p('The load generator\'s clients speak Godot 4\'s SceneMultiplayer protocol (bench/loadgen.c, scene mode): the RPC carries a Vector2 and an int (the slot and sequence number; the send time stays in the client), the server answers with the same RPC on the same node through its own path cache; send_bytes carries the 64-byte echo message; relay sends it to the next client\'s id through the server (SYS RELAY), and a message completes when that client receives it, so its latency is one way. Each relayed message is one packet into the server and one out, as an echo is.');
     p();
   }
 
@@ -654,6 +701,13 @@ function report(o, results, meta) {
       const misses = rs.filter((x) => x.r < 10);
       targets.push(`- ${SERVERS[k].label} ≥ 10× npm enet's messages/s: **${misses.length ? 'missed' : 'met'}** — ${rs.length - misses.length} of ${rs.length} rows; lowest ${fmt(min.r, 1)}× (${describeKey(min.key)}), highest ${fmt(Math.max(...rs.map((x) => x.r)), 1)}×.`);
     }
+  }
+  for (const [w, need, what] of [['rpc', 0.5, 'RPC echo'], ['bytes', 0.7, 'send_bytes echo']]) {
+    const row = S.sm?.rows[`${w}@${SCENE_CLIENTS}`];
+    const ref = cRows[smRef];
+    if (!row || !ref) continue;
+    const r = smRatio(row, ref);
+    targets.push(`- SceneMultiplayer ${what} ≥ ${need}× the C server's echo messages/s (reliable 64 B, ${SCENE_CLIENTS} clients): **${r >= need ? 'met' : 'missed'}** — ${fmtRate(row.msgs)} vs ${fmtRate(ref.msgs)} = ${fmt(r, 2)}×; by CPU per message ${fmt(smCpuRatio(row, ref), 2)}× (${fmt(row.cpuPerMsgUs, 2)} µs vs ${fmt(ref.cpuPerMsgUs, 2)} µs).`);
   }
   for (const k of ['conn', 'mp']) {
     if (!S[k] || !S.c) continue;
