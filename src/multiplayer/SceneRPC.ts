@@ -51,24 +51,27 @@ export interface RpcHost {
 export class SceneRPC {
   // Reused for every outgoing call: one growing buffer, no per-call allocation but the packet itself.
   readonly #w = new VariantWriter();
+  // Reused for every incoming call's arguments.
+  readonly #r = new VariantReader(new Uint8Array(0));
 
   constructor(private readonly host: RpcHost) {}
 
   /** GDScript's `rpc()` / `rpc_id()` (Godot's rpcp): sends, and calls locally for call_local methods. */
   call(node: NetworkNode, to: number, name: string, args: readonly unknown[]): GodotError {
     const host = this.host;
-    const where = `RPC "${name}" on "${node.path}"`;
-    if (host.peer === null) return this.#refuse(GodotError.ERR_UNCONFIGURED, `${where}: no multiplayer peer is active`);
-    if (!node.isRegistered) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where}: the node was removed`);
+    // Messages are made only when something fails: a call that succeeds builds no string.
+    const where = () => `RPC "${name}" on "${node.path}"`;
+    if (host.peer === null) return this.#refuse(GodotError.ERR_UNCONFIGURED, `${where()}: no multiplayer peer is active`);
+    if (!node.isRegistered) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where()}: the node was removed`);
     if (host.peer.getConnectionStatus() !== ConnectionStatus.CONNECTION_CONNECTED) {
-      return this.#refuse(GodotError.ERR_CONNECTION_ERROR, `${where}: the multiplayer peer is not connected`);
+      return this.#refuse(GodotError.ERR_CONNECTION_ERROR, `${where()}: the multiplayer peer is not connected`);
     }
     const method = node.getRpcMethod(name);
     if (method === undefined) {
-      return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where}: the node has no such RPC (declare it with registerNode or rpcConfig)`);
+      return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where()}: the node has no such RPC (declare it with registerNode or rpcConfig)`);
     }
     const self = host.uniqueId();
-    if (to === self && !method.callLocal) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where}: calling yourself needs call_local`);
+    if (to === self && !method.callLocal) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where()}: calling yourself needs call_local`);
     const values = shapeArguments(where, method, args);
     if (to !== self) {
       const error = this.#send(node, to, method, values, where);
@@ -88,7 +91,7 @@ export class SceneRPC {
     if (idSize > NodeIdSize.U32) return host.drop('malformed', `RPC from ${from}: invalid node id size`);
     const headerEnd = 1 + NODE_ID_BYTES[idSize] + (meta & RPC_NAME_ID_U16 ? 2 : 1);
     if (packet.length < headerEnd) return host.drop('malformed', `RPC from ${from}: too short`);
-    const view = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+    const view = packet instanceof Buffer ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
     const nodeId = idSize === NodeIdSize.U8 ? view[1] : idSize === NodeIdSize.U16 ? view.readUInt16LE(1) : view.readUInt32LE(1);
     const methodId = meta & RPC_NAME_ID_U16 ? view.readUInt16LE(headerEnd - 2) : view[headerEnd - 1];
 
@@ -114,30 +117,32 @@ export class SceneRPC {
         `RPC '${method.name}' is not allowed on node ${node.path} from: ${from}. Mode is "${mode}", authority is ${node.multiplayerAuthority}.`,
       );
     }
-    const args = this.#decodeArguments(from, node, method, view.subarray(0, end), headerEnd);
+    const args = this.#decodeArguments(from, node, method, view, headerEnd, end);
     if (args === undefined) return;
     host.asSender(from, () => this.#invoke(node, method, args));
   }
 
-  #decodeArguments(from: number, node: NetworkNode, method: RpcMethod, packet: Buffer, offset: number): unknown[] | undefined {
+  // The arguments in packet[offset, end).
+  #decodeArguments(from: number, node: NetworkNode, method: RpcMethod, packet: Buffer, offset: number, end: number): unknown[] | undefined {
     const host = this.host;
-    const where = `RPC '${method.name}' on ${node.path} from ${from}`;
+    const where = () => `RPC '${method.name}' on ${node.path} from ${from}`;
     let raw: unknown[] = [];
     if (packet[0] & RPC_BYTE_ONLY_OR_NO_ARGS) {
-      if (offset < packet.length) raw = [Buffer.from(packet.subarray(offset))];
+      if (offset < end) raw = [Buffer.from(packet.subarray(offset, end))];
     } else {
-      if (offset >= packet.length) return void host.drop('malformed', `${where}: no argument count`);
+      if (offset >= end) return void host.drop('malformed', `${where()}: no argument count`);
       const argc = packet[offset];
-      const r = new VariantReader(packet.subarray(offset + 1));
+      const r = this.#r;
+      r.reset(packet, offset + 1, end);
       for (let i = 0; i < argc; i++) {
         const { error, value } = readCompressedVariant(r, host.allowObjectDecoding, true);
-        if (error !== GodotError.OK) return void host.drop('badArguments', `${where}: argument ${i + 1} does not decode (error ${error})`);
+        if (error !== GodotError.OK) return void host.drop('badArguments', `${where()}: argument ${i + 1} does not decode (error ${error})`);
         raw.push(value);
       }
     }
     if (method.args === null) return raw;
     if (raw.length < method.requiredArgs || (raw.length > method.args.length && !method.restArgs)) {
-      return void host.drop('badArguments', `${where}: ${raw.length} arguments, the method takes ${describeArity(method)}`);
+      return void host.drop('badArguments', `${where()}: ${raw.length} arguments, the method takes ${describeArity(method)}`);
     }
     const out: unknown[] = [];
     for (let i = 0; i < raw.length; i++) {
@@ -146,7 +151,7 @@ export class SceneRPC {
         continue;
       }
       const converted = fromDeclared(raw[i], method.args[i]);
-      if (!converted.ok) return void host.drop('badArguments', `${where}: argument ${i + 1}: ${converted.reason}`);
+      if (!converted.ok) return void host.drop('badArguments', `${where()}: argument ${i + 1}: ${converted.reason}`);
       out.push(converted.value);
     }
     return out;
@@ -167,15 +172,15 @@ export class SceneRPC {
     }
   }
 
-  #send(node: NetworkNode, to: number, method: RpcMethod, args: readonly unknown[], where: string): GodotError {
+  #send(node: NetworkNode, to: number, method: RpcMethod, args: readonly unknown[], where: () => string): GodotError {
     const host = this.host;
-    if (args.length > MAX_ARGS) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where}: too many arguments (>255)`);
+    if (args.length > MAX_ARGS) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where()}: too many arguments (>255)`);
     if (to !== 0 && !host.connectedPeers.has(Math.abs(to))) {
-      return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where}: unknown peer ID ${to}`);
+      return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where()}: unknown peer ID ${to}`);
     }
     const targets: number[] = [];
     if (to > 0) {
-      if (!host.isRpcVisible(node, to)) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where}: peer ${to} cannot see this node`);
+      if (!host.isRpcVisible(node, to)) return this.#refuse(GodotError.ERR_INVALID_PARAMETER, `${where()}: peer ${to} cannot see this node`);
       targets.push(to);
     } else {
       for (const peer of host.connectedPeers) if (peer !== -to && host.isRpcVisible(node, peer)) targets.push(peer);
@@ -200,7 +205,7 @@ export class SceneRPC {
       w.u8(args.length);
       for (let i = 0; i < args.length; i++) {
         const error = writeCompressedVariant(w, args[i], host.allowObjectDecoding);
-        if (error !== GodotError.OK) return this.#refuse(error, `${where}: argument ${i + 1} cannot be sent as a Variant`);
+        if (error !== GodotError.OK) return this.#refuse(error, `${where()}: argument ${i + 1} cannot be sent as a Variant`);
       }
     }
     const meta =
@@ -245,13 +250,17 @@ function describeArity(method: RpcMethod): string {
  * Checks the arguments of an outgoing call against the declaration and shapes them for the wire.
  * Wrong arguments are a programming error: they throw, before anything is sent.
  */
-function shapeArguments(where: string, method: RpcMethod, args: readonly unknown[]): unknown[] {
+function shapeArguments(where: () => string, method: RpcMethod, args: readonly unknown[]): unknown[] {
   if (method.args === null) return [...args];
   const declared = method.args;
   if (args.length < method.requiredArgs || (args.length > declared.length && !method.restArgs)) {
-    throw new TypeError(`${where}: takes ${describeArity(method)} arguments, got ${args.length}`);
+    throw new TypeError(`${where()}: takes ${describeArity(method)} arguments, got ${args.length}`);
   }
-  return args.map((arg, i) => (i < declared.length ? toDeclared(arg, declared[i], `${where}: argument ${i + 1}`) : arg));
+  const shaped = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    shaped[i] = i < declared.length ? toDeclared(args[i], declared[i], () => `${where()}: argument ${i + 1}`) : args[i];
+  }
+  return shaped;
 }
 
 /** A locally called declared method sees what a remote call would: shaped values converted back. */

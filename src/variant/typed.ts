@@ -150,6 +150,10 @@ export function variantTypeOf(v: unknown): VariantType | undefined {
       return VariantType.STRING;
     case 'object':
       if (v === null) return VariantType.NIL;
+      {
+        const exact = TYPE_OF_CLASS.get(v.constructor); // the common case: one lookup, no instanceof walk
+        if (exact !== undefined) return exact;
+      }
       for (const [cls, type] of CLASS_TYPES) if (v instanceof cls) return type;
       if (Array.isArray(v)) return VariantType.ARRAY;
       if (v instanceof Map || Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
@@ -199,6 +203,8 @@ const CLASS_TYPES: [abstract new (...args: never[]) => unknown, VariantType][] =
   [PackedVector4Array, VariantType.PACKED_VECTOR4_ARRAY],
 ];
 
+const TYPE_OF_CLASS = new Map<unknown, VariantType>(CLASS_TYPES);
+
 function containerType(d: DeclaredType | undefined): ContainerType {
   if (d === undefined || d.type === null) return { type: VariantType.NIL };
   return d.type === VariantType.OBJECT ? { type: d.type, className: d.text } : { type: d.type };
@@ -210,7 +216,7 @@ function containerType(d: DeclaredType | undefined): ContainerType {
  * Throws a TypeError naming `what` when the value cannot be that type (a fraction for `int`, a
  * string for `Vector2`), since sending it would only make the receiving GDScript refuse the call.
  */
-export function toDeclared(value: unknown, d: DeclaredType, what: string): unknown {
+export function toDeclared(value: unknown, d: DeclaredType, what: Label): unknown {
   if (d.type === null) return value;
   const actual = variantTypeOf(value);
   switch (d.type) {
@@ -226,7 +232,7 @@ export function toDeclared(value: unknown, d: DeclaredType, what: string): unkno
       if (Array.isArray(value)) {
         if (d.element === undefined || d.element.type === null) return value;
         const element = d.element;
-        const items = value.map((item, i) => toDeclared(item, element, `${what}[${i}]`));
+        const items = value.map((item, i) => toDeclared(item, element, () => `${labelText(what)}[${i}]`));
         return new TypedArray(containerType(element), items);
       }
       break;
@@ -239,7 +245,10 @@ export function toDeclared(value: unknown, d: DeclaredType, what: string): unkno
         return new TypedDictionary(
           containerType(key),
           containerType(val),
-          entries.map(([k, v]) => [toDeclared(k, key, `${what} key`), toDeclared(v, val, `${what}[${String(k)}]`)] as const),
+          entries.map(([k, v]) => [
+            toDeclared(k, key, () => `${labelText(what)} key`),
+            toDeclared(v, val, () => `${labelText(what)}[${String(k)}]`),
+          ] as const),
         );
       }
       break;
@@ -257,7 +266,14 @@ export function toDeclared(value: unknown, d: DeclaredType, what: string): unkno
     default:
       if (actual === d.type) return value;
   }
-  throw new TypeError(`${what} must be a GDScript ${d.text}, got ${describe(value)}`);
+  throw new TypeError(`${labelText(what)} must be a GDScript ${d.text}, got ${describe(value)}`);
+}
+
+/** What a value is called in an error message, or a function making it (built only for the error). */
+export type Label = string | (() => string);
+
+function labelText(what: Label): string {
+  return typeof what === 'string' ? what : what();
 }
 
 export type Converted = { ok: true; value: unknown } | { ok: false; reason: string };
