@@ -332,23 +332,25 @@ export class ENetConnection implements PeerOwner {
       this.#peers = this.#peers.filter((peer) => peer.isActive());
       this.#prunedAt = this.#localEnds;
     }
-    return this.#next(() => host.service(Math.max(0, timeout)));
+    return this.#next(host, Math.max(0, timeout));
   }
 
   /** @internal checkEvents() without queueing the packet on the peer. */
   checkEventsRaw(): RawEvent {
     const host = this.#requireNative('checkEvents');
     if (host === null) return this.#setScratch(EventType.EVENT_ERROR);
-    return this.#next(() => host.checkEvents());
+    return this.#next(host, -1);
   }
 
-  #next(drain: () => number): RawEvent {
+  // The next event, drained from `host` when none is left: with socket I/O waiting up to `timeout` ms,
+  // or without I/O when `timeout` is -1 (checkEvents).
+  #next(host: NativeHost, timeout: number): RawEvent {
     for (;;) {
       if (this.#eventCursor >= this.#eventCount) {
         if (this.#staged > 0) this.#commit();
         this.#packets.length = 0;
         this.#eventCursor = 0;
-        this.#eventCount = Math.max(0, drain());
+        this.#eventCount = Math.max(0, timeout < 0 ? host.checkEvents() : host.service(timeout));
         if (this.#eventCount === 0) return this.#setScratch(EventType.EVENT_NONE);
       }
       if (this.#readEvent()) return this.#scratch;
