@@ -682,7 +682,7 @@ function report(o, results, meta) {
     return { min, misses, count: rs.length };
   };
   const describeKey = (key) => `${describe(key.split('@')[0])}, ${key.split('@')[1]} clients`;
-  for (const [k, need] of [['conn', 0.85], ['mp', 0.7]]) {
+  for (const [k, need] of [['conn', 0.85], ['mp', 0.8]]) {
     if (!S[k] || !S.c) continue;
     const c = echoCompare(k, need);
     if (!c) continue;
