@@ -1,4 +1,5 @@
-/* ENet compressors for Godot's CompressionMode (see compressors.h).
+/* ENet compressors for Godot's CompressionMode (see compressors.h). Our own code: no third-party
+ * source is in this file; zlib is Node's own, and zstd and ENet's range coder come from their pinned packages.
  *
  * What Godot does, and so what we do (godot4-enet.md §3.5):
  *  - compress: concatenate ENet's buffers, compress the whole, and return 0 ("send it uncompressed")

@@ -703,15 +703,14 @@ export class ENetConnection implements PeerOwner {
     return { ...counters, staleEvents: this.#staleEvents, timeouts: this.#timeouts };
   }
 
-  #requireHost(method: string, message = 'The ENetConnection instance is not active.'): NativeHost | null {
-    const host = this.#host;
-    if (host === null) reportError(`ENetConnection.${method}: ${message}`);
-    return host;
+  #requireHost(method: string, message?: string): NativeHost | null {
+    if (this.#staged > 0) this.#commit();
+    return this.#requireNative(method, message);
   }
 
   // #requireHost without committing the staged sends.
-  #requireNative(method: string): NativeHost | null {
-    if (this.#native === null) reportError(`ENetConnection.${method}: The ENetConnection instance is not active.`);
+  #requireNative(method: string, message = 'The ENetConnection instance is not active.'): NativeHost | null {
+    if (this.#native === null) reportError(`ENetConnection.${method}: ${message}`);
     return this.#native;
   }
 }
